@@ -1,0 +1,50 @@
+#include "idp/common/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+std::string WriteTemp(const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / "idp_config_test.toml";
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+}  // namespace
+
+TEST_CASE("config reads nested TOML keys as section.name") {
+  auto path = WriteTemp(
+      "issuer = \"http://localhost:8080\"\n[token]\nlisten = \"127.0.0.1:7004\"\n"
+      "code_ttl = 60\n[gateway]\ntls = false\nallowed = [\"NL\", \"BE\"]\n");
+  auto cfg = idp::Config::Load(path);
+  CHECK(cfg.GetString("issuer", "") == "http://localhost:8080");
+  CHECK(cfg.GetString("token.listen", "") == "127.0.0.1:7004");
+  CHECK(cfg.GetInt("token.code_ttl", 0) == 60);
+  CHECK(cfg.GetBool("gateway.tls", true) == false);
+  CHECK(cfg.GetString("gateway.allowed", "") == "NL,BE");
+  CHECK(cfg.GetString("absent.key", "fallback") == "fallback");
+}
+
+TEST_CASE("IDP_* environment variables override the file and fill absent keys") {
+  auto path = WriteTemp("[token]\nlisten = \"127.0.0.1:7004\"\n");
+  ::setenv("IDP_TOKEN_LISTEN", "127.0.0.1:9999", 1);
+  ::setenv("IDP_MASTER_KEY_TEST_ONLY", "abc", 1);
+  auto cfg = idp::Config::Load(path);
+  CHECK(cfg.GetString("token.listen", "") == "127.0.0.1:9999");
+  CHECK(cfg.RequireString("master_key_test_only") == "abc");
+  ::unsetenv("IDP_TOKEN_LISTEN");
+  ::unsetenv("IDP_MASTER_KEY_TEST_ONLY");
+  CHECK(idp::Config::EnvName("auth.pg-pool.size") == "IDP_AUTH_PG_POOL_SIZE");
+}
+
+TEST_CASE("config errors name the key and its variable") {
+  auto cfg = idp::Config::FromMap({{"a.n", "12x"}});
+  CHECK_THROWS_WITH(cfg.RequireString("missing.key"), Catch::Contains("IDP_MISSING_KEY"));
+  CHECK_THROWS_WITH(cfg.GetInt("a.n", 0), Catch::Contains("a.n"));
+  CHECK_THROWS(idp::Config::Load("/nonexistent/idp.toml"));
+  CHECK_THROWS(idp::Config::Load(WriteTemp("[broken\n")));
+}

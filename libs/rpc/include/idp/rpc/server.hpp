@@ -1,0 +1,86 @@
+#pragma once
+/// @file gRPC server bootstrap for the backend services: sync API, bounded threads, the standard
+/// grpc.health.v1 service, request ids from metadata, graceful stop on SIGTERM/SIGINT.
+
+#include "idp/common/error.hpp"
+#include "idp/common/log.hpp"
+#include "idp/rpc/status.hpp"
+
+#include <grpcpp/server_context.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace idp::rpc {
+
+/// The metadata key that carries the request id from the gateway through every hop.
+inline constexpr std::string_view kRequestIdKey = "x-request-id";
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:0";  ///< host:port; port 0 picks a free one
+  int max_threads = 32;                ///< grpc::ResourceQuota::SetMaxThreads
+  std::chrono::seconds shutdown_grace{5};
+};
+
+/// A running gRPC server with the health service. Thread-safe.
+class GrpcServer {
+ public:
+  /// Builds and starts the server. Throws std::runtime_error when it cannot bind.
+  GrpcServer(const ServerOptions& options, const std::vector<grpc::Service*>& services);
+  ~GrpcServer();
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+
+  /// The bound port.
+  int port() const { return port_; }
+  /// Marks the health service SERVING or NOT_SERVING (overall and per service name).
+  void SetServing(bool serving);
+  /// Reports NOT_SERVING, then stops: in-flight calls get `shutdown_grace` to finish.
+  void Shutdown();
+
+ private:
+  std::unique_ptr<grpc::Server> server_;
+  std::vector<std::string> service_names_;
+  std::chrono::seconds grace_;
+  int port_ = 0;
+};
+
+/// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later. Call first
+/// thing in main(), before any thread exists.
+void BlockShutdownSignals();
+/// Waits for SIGTERM or SIGINT (blocked by BlockShutdownSignals) and returns its number.
+int WaitForShutdownSignal();
+
+/// The request id sent by the caller, or a new one when absent or malformed.
+std::string RequestIdFrom(const grpc::ServerContext& context);
+
+/// Serves one call: sets the thread's request id, runs `fn`, logs the outcome and its duration,
+/// maps an idp::Error to a grpc::Status, and turns an escaping exception into INTERNAL (logged,
+/// never sent to the caller). `fn` returns idp::Status and fills the response itself.
+grpc::Status Serve(grpc::ServerContext* context, std::string_view method,
+                   const std::function<Status()>& fn);
+
+}  // namespace idp::rpc
+
+namespace idp {
+class Config;
+}
+
+namespace idp::rpc {
+
+/// The whole of a service's main(): blocks shutdown signals, loads the configuration named by
+/// `--config PATH` (or IDP_CONFIG), sets up logging and crypto, then runs `run`. A startup
+/// exception is logged as fatal and exits 1.
+int ServiceMain(int argc, char** argv, std::string_view service,
+                const std::function<int(const Config&)>& run);
+
+}  // namespace idp::rpc

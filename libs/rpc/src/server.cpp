@@ -1,0 +1,101 @@
+#include "idp/rpc/server.hpp"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+
+#include <csignal>
+#include <stdexcept>
+
+namespace idp::rpc {
+
+GrpcServer::GrpcServer(const ServerOptions& options, const std::vector<grpc::Service*>& services)
+    : grace_(options.shutdown_grace) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  grpc::ResourceQuota quota("idp");
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+  for (auto* s : services) builder.RegisterService(s);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    throw std::runtime_error("cannot listen on " + options.listen);
+  }
+  SetServing(true);
+}
+
+GrpcServer::~GrpcServer() {
+  if (server_) Shutdown();
+}
+
+void GrpcServer::SetServing(bool serving) {
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
+}
+
+void GrpcServer::Shutdown() {
+  if (!server_) return;
+  SetServing(false);
+  server_->Shutdown(std::chrono::system_clock::now() + grace_);
+  server_->Wait();
+  server_.reset();
+}
+
+void BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForShutdownSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+std::string RequestIdFrom(const grpc::ServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto it = md.find(grpc::string_ref(kRequestIdKey.data(), kRequestIdKey.size()));
+  if (it != md.end()) {
+    std::string id(it->second.data(), it->second.size());
+    if (log::IsValidRequestId(id)) return id;
+  }
+  return log::NewRequestId();
+}
+
+grpc::Status Serve(grpc::ServerContext* context, std::string_view method,
+                   const std::function<Status()>& fn) {
+  log::ScopedRequestId rid(RequestIdFrom(*context));
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed_ms = [&start] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
+  try {
+    if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "cancelled"};
+    Status st = fn();
+    if (!st) {
+      auto level = st.error().code == ErrorCode::kInternal ? log::Error : log::Warn;
+      level("rpc failed", {{"method", method},
+                           {"code", ErrorCodeName(st.error().code)},
+                           {"error", st.error().message},
+                           {"ms", elapsed_ms()}});
+      return ToGrpcStatus(st.error());
+    }
+    log::Debug("rpc", {{"method", method}, {"ms", elapsed_ms()}});
+    return grpc::Status::OK;
+  } catch (const std::exception& e) {
+    log::Error("rpc threw", {{"method", method}, {"error", e.what()}, {"ms", elapsed_ms()}});
+  } catch (...) {
+    log::Error("rpc threw", {{"method", method}, {"ms", elapsed_ms()}});
+  }
+  return {grpc::StatusCode::INTERNAL, "internal error"};
+}
+
+}  // namespace idp::rpc

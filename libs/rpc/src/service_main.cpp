@@ -1,0 +1,44 @@
+#include "idp/common/config.hpp"
+#include "idp/common/log.hpp"
+#include "idp/crypto/crypto.hpp"
+#include "idp/rpc/server.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace idp::rpc {
+
+int ServiceMain(int argc, char** argv, std::string_view service,
+                const std::function<int(const Config&)>& run) {
+  BlockShutdownSignals();
+  std::string path;
+  if (const char* env = std::getenv("IDP_CONFIG")) path = env;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      path = arg.substr(9);
+    } else {
+      std::fprintf(stderr, "usage: %s [--config PATH]\n", argv[0]);
+      return 2;
+    }
+  }
+  try {
+    Config config = Config::Load(path);
+    log::Init(service, config.GetString("log.level", "info"));
+    crypto::Init();
+    int rc = run(config);
+    log::Info("stopped", {{"exit_code", rc}});
+    log::Flush();
+    return rc;
+  } catch (const std::exception& e) {
+    log::Init(service);
+    log::Error("fatal", {{"error", e.what()}});
+    log::Flush();
+    return 1;
+  }
+}
+
+}  // namespace idp::rpc

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The single list of system dependencies (Debian 12). Idempotent: a second run installs nothing.
+# Used by `make run`, `make test`, CI and the container build stage.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config make git openssl ca-certificates curl python3
+  # libraries (Boost 1.81: never add a -dev package that pulls in libboost-dev, see docs/development.md)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libssl-dev libhiredis-dev libpqxx-dev libspdlog-dev libfmt-dev
+  libsodium-dev libtomlplusplus-dev libcli11-dev libkainjow-mustache-dev
+  catch2
+  # servers the stack and its tests run against
+  postgresql redis-server redis-tools
+  # end-to-end tests
+  nodejs   # the image's nodejs ships npm; Debian's npm package conflicts with it
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Node packages for the end-to-end tests (pinned in tests/e2e/package-lock.json).
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -f "$here/tests/e2e/package.json" ] && [ ! -d "$here/tests/e2e/node_modules/openid-client" ]; then
+  (cd "$here/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,41 @@
+#include "app.hpp"
+
+#include "auth_migrations.hpp"
+#include "auth_service.hpp"
+#include "grpc_handler.hpp"
+#include "pg_account_store.hpp"
+
+#include "idp/common/config.hpp"
+#include "idp/common/log.hpp"
+#include "idp/rpc/server.hpp"
+#include "idp/store/pg.hpp"
+
+namespace idp::auth {
+
+int RunApp(const Config& config) {
+  store::PgPool pool({config.GetString("auth.postgres_dsn", config.RequireString("postgres.dsn")),
+                      static_cast<std::size_t>(config.GetInt("auth.pool_size", 8))});
+  int applied = store::Migrate(pool, Migrations()).value();
+  log::Info("schema migrated", {{"schema", "auth"}, {"applied", applied}});
+
+  crypto::PasswordHashParams params;
+  params.ops_limit = static_cast<std::uint64_t>(config.GetInt("auth.argon2_t", 2));
+  params.mem_limit = static_cast<std::size_t>(config.GetInt("auth.argon2_m_kib", 19 * 1024)) * 1024;
+  if (params.ops_limit < 2 || params.mem_limit < 19u * 1024 * 1024) {
+    throw std::runtime_error("auth.argon2_t >= 2 and auth.argon2_m_kib >= 19456 (OWASP minimum)");
+  }
+
+  PgAccountStore store(pool);
+  AuthService service(store, params);
+  AuthGrpcHandler handler(service);
+  rpc::GrpcServer server({config.GetString("auth.listen", "127.0.0.1:7001"),
+                          static_cast<int>(config.GetInt("auth.max_threads", 32))},
+                         {&handler});
+  log::Info("serving", {{"port", server.port()}});
+  int sig = rpc::WaitForShutdownSignal();
+  log::Info("shutting down", {{"signal", sig}});
+  server.Shutdown();
+  return 0;
+}
+
+}  // namespace idp::auth

@@ -1,0 +1,92 @@
+#include "auth_migrations.hpp"
+#include "auth_service.hpp"
+#include "pg_account_store.hpp"
+
+#include "../../../tests/support/pg_test_db.hpp"
+#include "idp/store/pg.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+namespace {
+
+struct Fixture {
+  Fixture() : pool({idp::testing::CreateTestDatabase("auth_test"), 4}), store(pool) {
+    idp::crypto::Init();
+    REQUIRE(idp::store::Migrate(pool, idp::auth::Migrations()).value() >= 1);
+  }
+  idp::store::PgPool pool;
+  idp::auth::PgAccountStore store;
+  idp::auth::AuthService service{store, {}};
+};
+
+double MedianMs(const std::function<void()>& fn, int n) {
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+}  // namespace
+
+TEST_CASE("accounts: create then find case-insensitively then verify passwords", "[auth]") {
+  Fixture f;
+  auto created = f.service.Create({"Alice", "alice@example.com", true, "Alice Doe", "Alice", "Doe",
+                                   "correct horse battery"});
+  REQUIRE(created.has_value());
+  CHECK(created->username == "alice");
+  CHECK(created->subject.size() == 36);
+  CHECK(created->password_hash.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0) == 0);
+
+  auto ok = f.service.VerifyPassword("ALICE", "correct horse battery").value();
+  CHECK(ok.ok);
+  CHECK(ok.subject == created->subject);
+  CHECK_FALSE(f.service.VerifyPassword("alice", "correct horse batterY").value().ok);
+  CHECK_FALSE(f.service.VerifyPassword("nobody", "correct horse battery").value().ok);
+  CHECK_FALSE(f.service.VerifyPassword("bad name!", "correct horse battery").value().ok);
+
+  auto again = f.service.Create({"alice", "", false, "", "", "", ""});
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().code == idp::ErrorCode::kAlreadyExists);
+
+  CHECK(f.service.GetBySubject(created->subject).value().email == "alice@example.com");
+  CHECK(f.service.GetBySubject("00000000-0000-0000-0000-000000000000").error().code ==
+        idp::ErrorCode::kNotFound);
+  CHECK(f.service.GetBySubject("not-a-uuid").error().code == idp::ErrorCode::kNotFound);
+}
+
+TEST_CASE("password policy and password change", "[auth]") {
+  Fixture f;
+  CHECK(f.service.Create({"bob", "", false, "", "", "", "short"}).error().code ==
+        idp::ErrorCode::kInvalidArgument);
+  CHECK_FALSE(idp::auth::AuthService::CheckPasswordPolicy("ünïcödé pässwörd"));
+  CHECK(idp::auth::AuthService::CheckPasswordPolicy("seven77"));
+  CHECK(idp::auth::AuthService::CheckPasswordPolicy("tab\tinside"));
+  CHECK(idp::auth::AuthService::CheckPasswordPolicy("bad \xC3\x28 utf8"));
+  auto bob = f.service.Create({"bob", "", false, "", "", "", ""}).value();
+  // An account without a password cannot sign in.
+  CHECK_FALSE(f.service.VerifyPassword("bob", "").value().ok);
+  REQUIRE(f.service.SetPassword(bob.subject, "a new long password"));
+  CHECK(f.service.VerifyPassword("bob", "a new long password").value().ok);
+  CHECK(f.service.SetPassword(bob.subject, std::string(129, 'x')).error().code ==
+        idp::ErrorCode::kInvalidArgument);
+  CHECK(f.service.SetPassword("00000000-0000-0000-0000-000000000000", "long enough pw").error().code ==
+        idp::ErrorCode::kNotFound);
+}
+
+TEST_CASE("an unknown user costs the same time as a wrong password", "[auth][timing]") {
+  Fixture f;
+  REQUIRE(f.service.Create({"carol", "", false, "", "", "", "carol's password"}).has_value());
+  double wrong = MedianMs([&] { (void)f.service.VerifyPassword("carol", "not it at all"); }, 5);
+  double unknown = MedianMs([&] { (void)f.service.VerifyPassword("nobody-here", "whatever pw"); }, 5);
+  INFO("wrong password " << wrong << " ms, unknown user " << unknown << " ms");
+  // Both do one Argon2id verification; without the dummy hash an unknown user would take ~0 ms.
+  CHECK(unknown > wrong * 0.5);
+  CHECK(unknown < wrong * 2.0);
+}

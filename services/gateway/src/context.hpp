@@ -1,0 +1,100 @@
+#pragma once
+/// @file What every route handler needs: configuration, upstream clients, browser state, pages,
+/// and the helpers that keep responses uniform (security headers, errors, cookies).
+
+#include "pages.hpp"
+#include "sessions.hpp"
+#include "upstreams.hpp"
+
+#include "idp/http/message.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <mutex>
+#include <string>
+
+namespace idp::gateway {
+
+struct GatewayConfig {
+  std::string issuer;          ///< e.g. "http://localhost:8080", no trailing slash
+  bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
+  std::string product = "Identity";
+};
+
+/// Cookie names: "__Host-" when Secure (SECURITY §51), plain otherwise.
+struct CookieNames {
+  std::string session;
+  std::string browser;
+};
+
+struct Context {
+  GatewayConfig config;
+  CookieNames cookies;
+  Upstreams& upstreams;
+  SessionStore& sessions;
+  Pages pages;
+  std::string discovery_json;
+
+  /// JWKS cache: a short TTL keeps key rotation visible within a minute.
+  std::mutex jwks_mu;
+  std::string jwks_json;
+  std::int64_t jwks_fetched_at = 0;
+};
+
+using Response = http::Response;
+using Request = http::Request;
+template <class T>
+using Awaitable = boost::asio::awaitable<T>;
+
+/// Headers every HTML page carries: CSP without unsafe-inline, no framing, no referrer,
+/// nosniff, no caching (SECURITY §59-60).
+void AddPageHeaders(Response& r);
+/// An HTML error page with `status`.
+Response ErrorPage(const Context& ctx, int status, const std::string& title,
+                   const std::string& message, const std::string& action = "");
+/// The page for a failed upstream call: 503 for unavailable, 504 for a deadline, else 500.
+Response UpstreamErrorPage(const Context& ctx, const Error& error);
+/// A JSON body with Cache-Control: no-store (RFC 6749 §5.1).
+Response NoStoreJson(int status, std::string body);
+/// RFC 6749 §5.2 error JSON.
+Response OAuthErrorJson(int status, const std::string& error, const std::string& description);
+/// 303 See Other (RFC 9700 §4.12: never 307 after a credential POST).
+Response SeeOther(std::string location);
+
+/// Set-Cookie for the session cookie (`max_age` 0 deletes it).
+std::string SessionCookie(const Context& ctx, const std::string& value, std::optional<long> max_age);
+/// The browser-binding cookie that ties sign-in flows to the browser that started them.
+std::string BrowserCookie(const Context& ctx, const std::string& value);
+
+/// The live session of the request, if any (Redis failures count as no session but are
+/// logged, so that a Redis outage shows the login page rather than a 500).
+Awaitable<Result<std::optional<Session>>> CurrentSession(Context& ctx, const Request& req);
+
+// Routes, one file each under src/routes/.
+Awaitable<Response> HandleDiscovery(Context& ctx, Request& req);
+Awaitable<Response> HandleJwks(Context& ctx, Request& req);
+Awaitable<Response> HandleAuthorize(Context& ctx, Request& req);
+Awaitable<Response> HandleLoginPage(Context& ctx, Request& req);
+Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleLogout(Context& ctx, Request& req);
+Awaitable<Response> HandlePortal(Context& ctx, Request& req);
+Awaitable<Response> HandleToken(Context& ctx, Request& req);
+Awaitable<Response> HandleUserinfo(Context& ctx, Request& req);
+Awaitable<Response> HandleHealthz(Context& ctx, Request& req);
+Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
+
+/// Issues a code for `authz` and the signed-in `session`, and answers with the redirect to the
+/// client (RFC 6749 §4.1.2, with iss per RFC 9207).
+Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
+                                          const AuthorizeRequest& authz, const Session& session);
+/// Redirects an authorization error to the validated redirect URI (RFC 6749 §4.1.2.1).
+Response AuthorizationErrorRedirect(const Context& ctx, const AuthorizeRequest& authz,
+                                    const std::string& error, const std::string& description);
+
+/// Builds the discovery document (OIDC Discovery §3) for `issuer`.
+std::string BuildDiscovery(const std::string& issuer);
+
+/// Routes a request to its handler (method and path), with uniform 404/405 answers.
+Awaitable<Response> Dispatch(Context& ctx, Request& req);
+
+}  // namespace idp::gateway

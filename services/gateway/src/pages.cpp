@@ -1,0 +1,88 @@
+#include "pages.hpp"
+
+#include "gateway_static.hpp"
+#include "gateway_templates.hpp"
+
+#include <kainjow/mustache.hpp>
+
+#include <map>
+#include <stdexcept>
+
+namespace idp::gateway {
+namespace {
+
+using kainjow::mustache::data;
+using kainjow::mustache::mustache;
+
+std::string Render(const char* name, const data& values) {
+  auto text = embedded::gateway_templates(name);
+  if (!text) throw std::logic_error(std::string("missing template ") + name);
+  mustache tmpl{std::string(*text)};
+  return tmpl.render(values);
+}
+
+}  // namespace
+
+std::string Pages::Layout(const std::string& title, const std::string& content) const {
+  data d;
+  d.set("title", title);
+  d.set("product", product_);
+  d.set("content", content);
+  return Render("layout.mustache", d);
+}
+
+std::string Pages::Login(const LoginView& v) const {
+  data d;
+  d.set("flow", v.flow);
+  d.set("csrf", v.csrf);
+  d.set("username", v.username);
+  if (!v.client_name.empty()) d.set("client_name", v.client_name);
+  if (!v.error.empty()) d.set("error", v.error);
+  return Layout("Sign in", Render("login.mustache", d));
+}
+
+std::string Pages::Portal(const PortalView& v) const {
+  data d;
+  d.set("username", v.username);
+  d.set("csrf", v.csrf);
+  data apps{data::type::list};
+  for (const auto& a : v.apps) {
+    data app;
+    app.set("name", a.name);
+    app.set("url", a.url);
+    if (!a.logo.empty()) app.set("logo", a.logo);
+    apps << app;
+  }
+  d.set("has_apps", !v.apps.empty());
+  d.set("apps", apps);
+  return Layout("Applications", Render("portal.mustache", d));
+}
+
+std::string Pages::Error(const std::string& title, const std::string& message,
+                         const std::string& action) const {
+  data d;
+  d.set("title", title);
+  d.set("message", message);
+  if (!action.empty()) d.set("action", action);
+  return Layout(title, Render("error.mustache", d));
+}
+
+std::string Pages::SignedOut() const {
+  data d;
+  d.set("product", product_);
+  return Layout("Signed out", Render("signed_out.mustache", d));
+}
+
+const std::string* StaticFile(const std::string& name) {
+  static const std::map<std::string, std::string> kCache = [] {
+    std::map<std::string, std::string> m;
+    for (const char* n : {"style.css"}) {
+      if (auto f = embedded::gateway_static(n)) m.emplace(n, std::string(*f));
+    }
+    return m;
+  }();
+  auto it = kCache.find(name);
+  return it == kCache.end() ? nullptr : &it->second;
+}
+
+}  // namespace idp::gateway

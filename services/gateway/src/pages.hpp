@@ -1,0 +1,50 @@
+#pragma once
+/// @file Server-rendered pages (mustache templates embedded in the binary). Every value is
+/// HTML-escaped by the template engine; only the layout inserts pre-rendered HTML.
+
+#include <string>
+#include <vector>
+
+namespace idp::gateway {
+
+struct LoginView {
+  std::string flow;
+  std::string csrf;
+  std::string username;     ///< prefilled (login_hint or the last attempt)
+  std::string client_name;  ///< the application being signed in to, if any
+  std::string error;        ///< shown in role="alert"
+};
+
+struct PortalApp {
+  std::string name;
+  std::string url;
+  std::string logo;
+};
+
+struct PortalView {
+  std::string username;
+  std::string csrf;
+  std::vector<PortalApp> apps;
+};
+
+/// Thread-safe (templates are parsed per call; they are small).
+class Pages {
+ public:
+  explicit Pages(std::string product) : product_(std::move(product)) {}
+
+  std::string Login(const LoginView& view) const;
+  std::string Portal(const PortalView& view) const;
+  /// An error page: what happened and what to do; never internal details.
+  std::string Error(const std::string& title, const std::string& message,
+                    const std::string& action = "") const;
+  std::string SignedOut() const;
+
+ private:
+  std::string Layout(const std::string& title, const std::string& content) const;
+  std::string product_;
+};
+
+/// The embedded static file (e.g. "style.css"), or nullptr.
+const std::string* StaticFile(const std::string& name);
+
+}  // namespace idp::gateway

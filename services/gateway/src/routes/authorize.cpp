@@ -1,0 +1,228 @@
+// GET|POST /authorize: the authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
+// Until client_id and redirect_uri are validated, every error is a page, never a redirect
+// (RFC 6749 §4.1.2.1, SECURITY §6); after that, errors go back to the client with state and iss.
+#include "../context.hpp"
+
+#include "idp/common/log.hpp"
+#include "idp/crypto/crypto.hpp"
+#include "idp/oauth/oauth.hpp"
+
+#include <charconv>
+
+namespace idp::gateway {
+namespace {
+
+constexpr const char* kSingleValued[] = {
+    "client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "code_challenge",
+    "code_challenge_method", "response_mode", "prompt", "max_age", "login_hint", "id_token_hint",
+    "display", "ui_locales", "acr_values", "claims", "request", "request_uri"};
+
+/// The scopes we grant; others are ignored (RFC 6749 §3.3 lets the server narrow the scope).
+const std::set<std::string>& SupportedScopes() {
+  static const std::set<std::string> kScopes{"openid", "profile", "email"};
+  return kScopes;
+}
+
+std::int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Response AuthorizationErrorRedirect(const Context& ctx, const AuthorizeRequest& authz,
+                                    const std::string& error, const std::string& description) {
+  std::vector<std::pair<std::string, std::string>> q{
+      {"error", error}, {"error_description", oauth::SanitizeErrorText(description)}};
+  if (!authz.state.empty()) q.emplace_back("state", authz.state);
+  q.emplace_back("iss", ctx.config.issuer);  // RFC 9207 §2
+  return SeeOther(oauth::AppendQuery(authz.redirect_uri, http::EncodeQuery(q)));
+}
+
+Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
+                                          const AuthorizeRequest& authz, const Session& session) {
+  token::v1::IssueAuthorizationCodeRequest issue;
+  issue.set_client_id(authz.client_id);
+  issue.set_redirect_uri(authz.redirect_uri);
+  issue.set_scope(authz.scope);
+  issue.set_nonce(authz.nonce);
+  issue.set_code_challenge(authz.code_challenge);
+  issue.set_code_challenge_method(authz.code_challenge_method);
+  issue.set_subject(session.subject);
+  issue.set_auth_time(session.auth_time);
+  for (const auto& a : session.amr) issue.add_amr(a);
+  issue.set_acr(session.acr);
+  issue.set_sid(session.sid);
+  auto code = co_await ctx.upstreams.IssueCode(req.request_id, std::move(issue));
+  if (!code) {
+    log::Warn("code not issued", {{"request_id", req.request_id},
+                                  {"error", code.error().ToString()}});
+    bool transient = code.error().code == ErrorCode::kUnavailable ||
+                     code.error().code == ErrorCode::kDeadlineExceeded;
+    co_return AuthorizationErrorRedirect(ctx, authz,
+                                         transient ? "temporarily_unavailable" : "server_error",
+                                         "the authorization server could not issue a code");
+  }
+  std::vector<std::pair<std::string, std::string>> q{{"code", code->code()}};
+  if (!authz.state.empty()) q.emplace_back("state", authz.state);
+  q.emplace_back("iss", ctx.config.issuer);
+  co_return SeeOther(oauth::AppendQuery(authz.redirect_uri, http::EncodeQuery(q)));
+}
+
+Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
+  std::string_view raw = req.query;
+  if (req.method == "POST") {
+    auto type = req.Header("content-type").value_or("");
+    if (type.substr(0, 33) != "application/x-www-form-urlencoded") {
+      co_return ErrorPage(ctx, 400, "Invalid request",
+                          "The application sent a sign-in request this server cannot read.");
+    }
+    raw = req.body;
+  }
+  auto parsed = http::Params::Parse(raw);
+  if (!parsed) {
+    co_return ErrorPage(ctx, 400, "Invalid request",
+                        "The application sent a malformed sign-in request.",
+                        "Go back to the application and try again.");
+  }
+  const auto& p = *parsed;
+
+  // 1. The client and its redirect URI: errors here are pages.
+  if (p.Count("client_id") != 1 || p.Count("redirect_uri") > 1) {
+    co_return ErrorPage(ctx, 400, "Invalid request",
+                        "The sign-in request does not name exactly one application.");
+  }
+  auto client_id = *p.Get("client_id");
+  auto client = co_await ctx.upstreams.GetClient(req.request_id, client_id);
+  if (!client) {
+    if (client.error().code == ErrorCode::kNotFound) {
+      co_return ErrorPage(ctx, 400, "Unknown application",
+                          "The application that sent you here is not registered.",
+                          "Contact the application's support.");
+    }
+    co_return UpstreamErrorPage(ctx, client.error());
+  }
+  const auto& c = client->client();
+  std::vector<std::string> registered(c.redirect_uris().begin(), c.redirect_uris().end());
+  AuthorizeRequest authz;
+  authz.client_id = client_id;
+  auto redirect_uri = p.Get("redirect_uri");
+  if (!redirect_uri) {
+    // OIDC Core §3.1.2.1 makes redirect_uri REQUIRED; never guess one.
+    co_return ErrorPage(ctx, 400, "Invalid request",
+                        "The sign-in request has no redirect URI.",
+                        "Contact the application's support.");
+  }
+  if (!oauth::RedirectUriRegistered(*redirect_uri, registered)) {
+    co_return ErrorPage(ctx, 400, "Invalid redirect URI",
+                        "The application asked to return to an address it has not registered.",
+                        "Contact the application's support.");
+  }
+  authz.redirect_uri = *redirect_uri;
+  authz.state = p.Get("state").value_or("");
+
+  // 2. From here on, errors go back to the client.
+  auto fail = [&](const char* error, const std::string& description) {
+    return AuthorizationErrorRedirect(ctx, authz, error, description);
+  };
+  for (const char* name : kSingleValued) {
+    if (p.Count(name) > 1) co_return fail("invalid_request", std::string(name) + " is repeated");
+  }
+  if (p.Get("request")) co_return fail("request_not_supported", "request objects are not supported");
+  if (p.Get("request_uri")) {
+    co_return fail("request_uri_not_supported", "request_uri is not supported");
+  }
+  auto response_type = p.Get("response_type");
+  if (!response_type) co_return fail("invalid_request", "response_type is required");
+  if (*response_type != "code") {
+    co_return fail("unsupported_response_type", "only response_type=code is supported");
+  }
+  authz.response_mode = p.Get("response_mode").value_or("query");
+  if (authz.response_mode != "query") {
+    co_return fail("invalid_request", "only response_mode=query is supported");
+  }
+  auto scopes = oauth::ParseScope(p.Get("scope").value_or(""));
+  if (!scopes.count("openid")) co_return fail("invalid_scope", "the openid scope is required");
+  std::set<std::string> granted;
+  for (const auto& s : scopes) {
+    if (SupportedScopes().count(s)) granted.insert(s);
+  }
+  authz.scope = oauth::JoinScope(granted);
+  authz.nonce = p.Get("nonce").value_or("");
+  if (authz.nonce.size() > 512 || authz.state.size() > 2048) {
+    co_return fail("invalid_request", "state or nonce is too long");
+  }
+
+  // PKCE (RFC 7636 §4.3, §4.4.1): S256 only; required from public clients.
+  authz.code_challenge = p.Get("code_challenge").value_or("");
+  auto method = p.Get("code_challenge_method");
+  if (!authz.code_challenge.empty()) {
+    authz.code_challenge_method = method.value_or("plain");
+    if (authz.code_challenge_method != "S256") {
+      co_return fail("invalid_request", "code_challenge_method must be S256");
+    }
+    if (!oauth::IsValidS256Challenge(authz.code_challenge)) {
+      co_return fail("invalid_request", "code_challenge is malformed");
+    }
+  } else if (method) {
+    co_return fail("invalid_request", "code_challenge_method without code_challenge");
+  } else if (c.type() == token::v1::CLIENT_TYPE_PUBLIC) {
+    co_return fail("invalid_request", "PKCE (code_challenge with S256) is required");
+  }
+
+  // prompt (OIDC Core §3.1.2.1): none must stand alone; unknown values are errors.
+  bool prompt_none = false;
+  for (const auto& v : oauth::ParseScope(p.Get("prompt").value_or(""))) {
+    if (v == "none") {
+      prompt_none = true;
+    } else if (v == "login") {
+      authz.prompt_login = true;
+    } else if (v != "consent" && v != "select_account") {
+      co_return fail("invalid_request", "unsupported prompt value");
+    }
+  }
+  if (prompt_none && oauth::ParseScope(p.Get("prompt").value_or("")).size() > 1) {
+    co_return fail("invalid_request", "prompt=none cannot be combined with other values");
+  }
+  if (auto max_age = p.Get("max_age")) {
+    std::int64_t v = -1;
+    auto [ptr, ec] = std::from_chars(max_age->data(), max_age->data() + max_age->size(), v);
+    if (ec != std::errc() || ptr != max_age->data() + max_age->size() || v < 0) {
+      co_return fail("invalid_request", "max_age must be a non-negative integer");
+    }
+    authz.max_age = v;
+  }
+  authz.login_hint = p.Get("login_hint").value_or("");
+  if (authz.login_hint.size() > 256) authz.login_hint.clear();
+
+  // 3. An SSO session that satisfies the request gets a code at once.
+  auto session = co_await CurrentSession(ctx, req);
+  if (!session) {
+    log::Warn("session store unavailable", {{"request_id", req.request_id}});
+    if (prompt_none) co_return fail("temporarily_unavailable", "try again later");
+  }
+  bool fresh_enough = true;
+  if (session && *session && authz.max_age) {
+    fresh_enough = NowUnix() - (*session)->auth_time <= *authz.max_age;
+  }
+  if (session && *session && !authz.prompt_login && fresh_enough) {
+    co_return co_await CompleteAuthorization(ctx, req, authz, **session);
+  }
+  if (prompt_none) co_return fail("login_required", "the user is not signed in");
+
+  // 4. Otherwise sign in first; the flow remembers this request.
+  Flow flow;
+  auto browser = req.Cookie(ctx.cookies.browser);
+  flow.browser = browser && browser->size() == 43 ? *browser : crypto::RandomToken(32);
+  flow.csrf = crypto::RandomToken(32);
+  flow.authorize = authz;
+  std::string browser_value = flow.browser;
+  auto flow_id = co_await ctx.sessions.CreateFlow(std::move(flow));
+  if (!flow_id) co_return fail("temporarily_unavailable", "try again later");
+  auto r = SeeOther("/login?" + http::EncodeQuery({{"flow", *flow_id}}));
+  if (!browser || *browser != browser_value) r.AddHeader("Set-Cookie", BrowserCookie(ctx, browser_value));
+  co_return r;
+}
+
+}  // namespace idp::gateway

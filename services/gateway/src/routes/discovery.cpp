@@ -1,0 +1,50 @@
+// GET /.well-known/openid-configuration (OpenID Connect Discovery 1.0 §3, §4).
+#include "../context.hpp"
+
+#include <boost/json.hpp>
+
+namespace idp::gateway {
+
+std::string BuildDiscovery(const std::string& issuer) {
+  namespace json = boost::json;
+  auto arr = [](std::initializer_list<const char*> items) {
+    json::array a;
+    for (const auto* s : items) a.emplace_back(s);
+    return a;
+  };
+  // Only what is implemented is advertised; the document grows with the OIDC issue.
+  json::object d{
+      {"issuer", issuer},
+      {"authorization_endpoint", issuer + "/authorize"},
+      {"token_endpoint", issuer + "/token"},
+      {"userinfo_endpoint", issuer + "/userinfo"},
+      {"jwks_uri", issuer + "/jwks"},
+      {"scopes_supported", arr({"openid", "profile", "email"})},
+      {"response_types_supported", arr({"code"})},
+      {"response_modes_supported", arr({"query"})},
+      {"grant_types_supported", arr({"authorization_code"})},
+      {"subject_types_supported", arr({"public"})},
+      {"id_token_signing_alg_values_supported", arr({"RS256", "ES256", "EdDSA"})},
+      {"token_endpoint_auth_methods_supported",
+       arr({"client_secret_basic", "client_secret_post", "none"})},
+      {"code_challenge_methods_supported", arr({"S256"})},
+      {"claims_supported",
+       arr({"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
+            "name", "given_name", "family_name", "preferred_username", "updated_at", "email",
+            "email_verified"})},
+      {"claims_parameter_supported", false},
+      {"request_parameter_supported", false},
+      {"request_uri_parameter_supported", false},
+      {"authorization_response_iss_parameter_supported", true},
+  };
+  return json::serialize(d);
+}
+
+Awaitable<Response> HandleDiscovery(Context& ctx, Request&) {
+  auto r = Response::Json(200, ctx.discovery_json);
+  r.SetHeader("Cache-Control", "public, max-age=300");
+  r.SetHeader("Access-Control-Allow-Origin", "*");
+  co_return r;
+}
+
+}  // namespace idp::gateway

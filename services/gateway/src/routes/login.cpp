@@ -1,0 +1,162 @@
+// GET|POST /login: the hosted sign-in page (DESIGN "Hosted pages"; SECURITY §46, §50, §58).
+#include "../context.hpp"
+
+#include "idp/common/log.hpp"
+#include "idp/crypto/crypto.hpp"
+
+namespace idp::gateway {
+namespace {
+
+constexpr const char* kInvalidCredentials = "Invalid username or password.";
+
+std::int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Awaitable<std::string> ClientName(Context& ctx, const Request& req, const Flow& flow) {
+  if (!flow.authorize) co_return std::string();
+  auto c = co_await ctx.upstreams.GetClient(req.request_id, flow.authorize->client_id);
+  co_return c ? c->client().name() : std::string();
+}
+
+Response LoginPage(const Context& ctx, int status, const LoginView& view) {
+  auto r = Response::Html(status, ctx.pages.Login(view));
+  AddPageHeaders(r);
+  return r;
+}
+
+/// Starts a sign-in for the portal itself and sends the browser to its page.
+Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req) {
+  Flow flow;
+  auto browser = req.Cookie(ctx.cookies.browser);
+  flow.browser = browser && browser->size() == 43 ? *browser : crypto::RandomToken(32);
+  flow.csrf = crypto::RandomToken(32);
+  std::string browser_value = flow.browser;
+  auto id = co_await ctx.sessions.CreateFlow(std::move(flow));
+  if (!id) co_return UpstreamErrorPage(ctx, id.error());
+  auto r = SeeOther("/login?" + http::EncodeQuery({{"flow", *id}}));
+  if (!browser || *browser != browser_value) {
+    r.AddHeader("Set-Cookie", BrowserCookie(ctx, browser_value));
+  }
+  co_return r;
+}
+
+Response FlowExpired(const Context& ctx) {
+  return ErrorPage(ctx, 400, "Sign-in expired",
+                   "This sign-in page has expired or was opened in another browser.",
+                   "Go back to the application, or to the portal, and sign in again.");
+}
+
+}  // namespace
+
+Awaitable<Response> HandleLoginPage(Context& ctx, Request& req) {
+  auto query = http::Params::Parse(req.query);
+  auto flow_id = query ? query->Get("flow") : std::nullopt;
+  if (!flow_id) co_return co_await StartPortalFlow(ctx, req);
+  auto flow = co_await ctx.sessions.GetFlow(*flow_id);
+  if (!flow) co_return UpstreamErrorPage(ctx, flow.error());
+  if (!*flow || req.Cookie(ctx.cookies.browser) != (*flow)->browser) {
+    if (*flow && (*flow)->authorize) co_return FlowExpired(ctx);
+    co_return co_await StartPortalFlow(ctx, req);
+  }
+  LoginView view;
+  view.flow = *flow_id;
+  view.csrf = (*flow)->csrf;
+  if ((*flow)->authorize) view.username = (*flow)->authorize->login_hint;
+  view.client_name = co_await ClientName(ctx, req, **flow);
+  co_return LoginPage(ctx, 200, view);
+}
+
+Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
+  auto type = req.Header("content-type").value_or("");
+  auto form = http::Params::Parse(req.body);
+  if (type.substr(0, 33) != "application/x-www-form-urlencoded" || !form) {
+    co_return ErrorPage(ctx, 400, "Invalid request", "The sign-in form could not be read.");
+  }
+  auto flow_id = form->Get("flow").value_or("");
+  auto flow_result = co_await ctx.sessions.GetFlow(flow_id);
+  if (!flow_result) co_return UpstreamErrorPage(ctx, flow_result.error());
+  if (!*flow_result) co_return FlowExpired(ctx);
+  Flow flow = std::move(**flow_result);
+
+  // The flow belongs to this browser, and the form to this flow (SECURITY §58).
+  auto browser = req.Cookie(ctx.cookies.browser).value_or("");
+  auto csrf = form->Get("csrf").value_or("");
+  if (!crypto::ConstantTimeEqual(browser, flow.browser) ||
+      !crypto::ConstantTimeEqual(csrf, flow.csrf)) {
+    log::Warn("login form rejected: csrf", {{"request_id", req.request_id}});
+    co_return ErrorPage(ctx, 403, "Request refused",
+                        "This sign-in form was not sent by the page we showed you.",
+                        "Reload the sign-in page and try again.");
+  }
+
+  LoginView view;
+  view.flow = flow_id;
+  view.csrf = flow.csrf;
+  view.username = form->Get("username").value_or("");
+  auto password = form->Get("password").value_or("");
+  if (view.username.empty() || password.empty()) {
+    view.client_name = co_await ClientName(ctx, req, flow);
+    view.error = "Enter your username and password.";
+    co_return LoginPage(ctx, 400, view);
+  }
+
+  auth::v1::VerifyPasswordRequest verify;
+  verify.set_username(view.username);
+  verify.set_password(password);
+  verify.set_source_address(req.remote_addr);
+  verify.set_user_agent(std::string(req.Header("user-agent").value_or("").substr(0, 256)));
+  auto verified = co_await ctx.upstreams.VerifyPassword(req.request_id, std::move(verify));
+  if (!verified) co_return UpstreamErrorPage(ctx, verified.error());
+  if (!verified->has_verified()) {
+    // One message for unknown user, wrong password and disabled account (SECURITY §46).
+    view.client_name = co_await ClientName(ctx, req, flow);
+    view.error = kInvalidCredentials;
+    co_return LoginPage(ctx, 401, view);
+  }
+  const std::string subject = verified->verified().subject();
+
+  // No code and no SSO session before every required factor has passed (SECURITY §38).
+  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
+  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  for (const auto& f : factors->factors()) {
+    if (f.active()) {
+      log::Warn("mfa required but not yet served", {{"request_id", req.request_id}});
+      co_return ErrorPage(ctx, 403, "Second step required",
+                          "Your account is protected by multi-factor authentication, which this "
+                          "version of the sign-in page cannot complete yet.",
+                          "Contact your administrator.");
+    }
+  }
+
+  // A new session id at every authentication (SECURITY §50): the old one is ended.
+  if (auto old = req.Cookie(ctx.cookies.session)) {
+    Status ended = co_await ctx.sessions.DeleteSession(*old);
+    (void)ended;
+  }
+  Session session;
+  session.subject = subject;
+  session.auth_time = NowUnix();
+  session.amr = {"pwd"};
+  session.acr = "aal1";
+  session.sid = crypto::RandomToken(16);
+  session.csrf = crypto::RandomToken(32);
+  auto cookie = co_await ctx.sessions.CreateSession(session);
+  if (!cookie) co_return UpstreamErrorPage(ctx, cookie.error());
+  Status flow_deleted = co_await ctx.sessions.DeleteFlow(flow_id);
+  (void)flow_deleted;
+  log::Info("signed in", {{"request_id", req.request_id}, {"subject", subject}});
+
+  Response r;
+  if (flow.authorize) {
+    r = co_await CompleteAuthorization(ctx, req, *flow.authorize, session);
+  } else {
+    r = SeeOther("/");
+  }
+  r.AddHeader("Set-Cookie", SessionCookie(ctx, *cookie, std::nullopt));
+  co_return r;
+}
+
+}  // namespace idp::gateway

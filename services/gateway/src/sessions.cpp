@@ -1,0 +1,203 @@
+#include "sessions.hpp"
+
+#include "blocking.hpp"
+
+#include "idp/crypto/crypto.hpp"
+#include "idp/store/redis.hpp"
+
+#include <boost/json.hpp>
+
+namespace idp::gateway {
+namespace {
+
+namespace json = boost::json;
+
+std::int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string SessionKey(const std::string& cookie) {
+  return "gw:session:" + crypto::Base64UrlEncode(crypto::Sha256(cookie));
+}
+std::string FlowKey(const std::string& id) {
+  return "gw:flow:" + crypto::Base64UrlEncode(crypto::Sha256(id));
+}
+
+std::string Str(const json::object& o, const char* k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+std::int64_t Int(const json::object& o, const char* k) {
+  const auto* v = o.if_contains(k);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+json::object ToJson(const Session& s) {
+  json::array amr;
+  for (const auto& a : s.amr) amr.emplace_back(a);
+  return {{"sub", s.subject}, {"auth_time", s.auth_time}, {"amr", std::move(amr)},
+          {"acr", s.acr},     {"sid", s.sid},             {"csrf", s.csrf},
+          {"created_at", s.created_at}};
+}
+
+Session SessionFromJson(const json::object& o) {
+  Session s;
+  s.subject = Str(o, "sub");
+  s.auth_time = Int(o, "auth_time");
+  if (const auto* a = o.if_contains("amr"); a && a->is_array()) {
+    for (const auto& v : a->as_array()) {
+      if (v.is_string()) s.amr.emplace_back(v.as_string());
+    }
+  }
+  s.acr = Str(o, "acr");
+  s.sid = Str(o, "sid");
+  s.csrf = Str(o, "csrf");
+  s.created_at = Int(o, "created_at");
+  return s;
+}
+
+json::object ToJson(const Flow& f) {
+  json::object o{{"browser", f.browser}, {"csrf", f.csrf}, {"created_at", f.created_at}};
+  if (f.authorize) {
+    const auto& a = *f.authorize;
+    json::object az{{"client_id", a.client_id},
+                    {"redirect_uri", a.redirect_uri},
+                    {"scope", a.scope},
+                    {"state", a.state},
+                    {"nonce", a.nonce},
+                    {"code_challenge", a.code_challenge},
+                    {"code_challenge_method", a.code_challenge_method},
+                    {"response_mode", a.response_mode},
+                    {"login_hint", a.login_hint},
+                    {"prompt_login", a.prompt_login}};
+    if (a.max_age) az["max_age"] = *a.max_age;
+    o["authorize"] = std::move(az);
+  }
+  return o;
+}
+
+Flow FlowFromJson(const json::object& o) {
+  Flow f;
+  f.browser = Str(o, "browser");
+  f.csrf = Str(o, "csrf");
+  f.created_at = Int(o, "created_at");
+  if (const auto* az = o.if_contains("authorize"); az && az->is_object()) {
+    const auto& x = az->as_object();
+    AuthorizeRequest a;
+    a.client_id = Str(x, "client_id");
+    a.redirect_uri = Str(x, "redirect_uri");
+    a.scope = Str(x, "scope");
+    a.state = Str(x, "state");
+    a.nonce = Str(x, "nonce");
+    a.code_challenge = Str(x, "code_challenge");
+    a.code_challenge_method = Str(x, "code_challenge_method");
+    a.response_mode = Str(x, "response_mode");
+    a.login_hint = Str(x, "login_hint");
+    const auto* pl = x.if_contains("prompt_login");
+    a.prompt_login = pl && pl->is_bool() && pl->as_bool();
+    if (x.contains("max_age")) a.max_age = Int(x, "max_age");
+    f.authorize = std::move(a);
+  }
+  return f;
+}
+
+Status CheckReply(const Result<store::RedisReply>& r) {
+  if (!r) return r.error();
+  if (r->type == store::RedisReply::Type::kError) return Unavailable("redis: " + r->str);
+  return {};
+}
+
+}  // namespace
+
+SessionStore::SessionStore(store::RedisClient& redis, boost::asio::thread_pool& pool,
+                           SessionPolicy policy)
+    : redis_(redis), pool_(pool), policy_(policy) {}
+
+// Each Redis call below is a named lambda awaited through RunBlocking (see blocking.hpp).
+
+boost::asio::awaitable<Result<std::string>> SessionStore::CreateSession(const Session& session) {
+  Session stored = session;
+  stored.created_at = NowUnix();
+  std::string cookie = crypto::RandomToken(32);
+  std::string key = SessionKey(cookie);
+  std::string value = json::serialize(ToJson(stored));
+  std::string ttl = std::to_string(policy_.idle.count());
+  auto op = [&] { return CheckReply(redis_.Command({"SET", key, value, "EX", ttl})); };
+  Status st = co_await RunBlocking(pool_, op);
+  if (!st) co_return Result<std::string>(st.error());
+  co_return Result<std::string>(std::move(cookie));
+}
+
+boost::asio::awaitable<Result<std::optional<Session>>> SessionStore::GetSession(
+    const std::string& cookie) {
+  using R = Result<std::optional<Session>>;
+  if (cookie.empty() || cookie.size() > 128) co_return R(std::optional<Session>{});
+  std::string key = SessionKey(cookie);
+  std::string ttl = std::to_string(policy_.idle.count());
+  // GETEX refreshes the idle timer in the same round trip.
+  auto op = [&] { return redis_.Command({"GETEX", key, "EX", ttl}); };
+  Result<store::RedisReply> reply = co_await RunBlocking(pool_, op);
+  if (!reply) co_return R(reply.error());
+  if (reply->type != store::RedisReply::Type::kString) co_return R(std::optional<Session>{});
+  std::error_code ec;
+  auto parsed = json::parse(reply->str, ec);
+  if (ec || !parsed.is_object()) co_return R(std::optional<Session>{});
+  Session s = SessionFromJson(parsed.as_object());
+  if (NowUnix() - s.created_at > policy_.absolute.count()) {
+    Status deleted = co_await DeleteSession(cookie);
+    (void)deleted;
+    co_return R(std::optional<Session>{});
+  }
+  co_return R(std::optional<Session>(std::move(s)));
+}
+
+boost::asio::awaitable<Status> SessionStore::DeleteSession(const std::string& cookie) {
+  std::string key = SessionKey(cookie);
+  auto op = [&] { return CheckReply(redis_.Command({"DEL", key})); };
+  Status st = co_await RunBlocking(pool_, op);
+  co_return st;
+}
+
+boost::asio::awaitable<Result<std::string>> SessionStore::CreateFlow(const Flow& flow) {
+  Flow stored = flow;
+  stored.created_at = NowUnix();
+  std::string id = crypto::RandomToken(24);
+  std::string key = FlowKey(id);
+  std::string value = json::serialize(ToJson(stored));
+  std::string ttl = std::to_string(policy_.flow.count());
+  auto op = [&] { return CheckReply(redis_.Command({"SET", key, value, "EX", ttl})); };
+  Status st = co_await RunBlocking(pool_, op);
+  if (!st) co_return Result<std::string>(st.error());
+  co_return Result<std::string>(std::move(id));
+}
+
+boost::asio::awaitable<Result<std::optional<Flow>>> SessionStore::GetFlow(const std::string& id) {
+  using R = Result<std::optional<Flow>>;
+  if (id.empty() || id.size() > 128) co_return R(std::optional<Flow>{});
+  std::string key = FlowKey(id);
+  auto op = [&] { return redis_.Command({"GET", key}); };
+  Result<store::RedisReply> reply = co_await RunBlocking(pool_, op);
+  if (!reply) co_return R(reply.error());
+  if (reply->type != store::RedisReply::Type::kString) co_return R(std::optional<Flow>{});
+  std::error_code ec;
+  auto parsed = json::parse(reply->str, ec);
+  if (ec || !parsed.is_object()) co_return R(std::optional<Flow>{});
+  co_return R(std::optional<Flow>(FlowFromJson(parsed.as_object())));
+}
+
+boost::asio::awaitable<Status> SessionStore::DeleteFlow(const std::string& id) {
+  std::string key = FlowKey(id);
+  auto op = [&] { return CheckReply(redis_.Command({"DEL", key})); };
+  Status st = co_await RunBlocking(pool_, op);
+  co_return st;
+}
+
+boost::asio::awaitable<bool> SessionStore::Ping() {
+  auto op = [&] { return redis_.Ping(); };
+  bool ok = co_await RunBlocking(pool_, op);
+  co_return ok;
+}
+
+}  // namespace idp::gateway

@@ -1,0 +1,94 @@
+#pragma once
+/// @file Browser state in Redis (keys "gw:"): SSO sessions and pending sign-in flows. Records
+/// are keyed by the SHA-256 of the cookie value, so a Redis dump holds no usable cookie.
+
+#include "idp/common/error.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace boost::asio {
+class thread_pool;
+}
+namespace idp::store {
+class RedisClient;
+}
+
+namespace idp::gateway {
+
+/// An authenticated SSO session (SECURITY §49-55).
+struct Session {
+  std::string subject;
+  std::int64_t auth_time = 0;      ///< last real authentication (OIDC auth_time)
+  std::vector<std::string> amr;
+  std::string acr;
+  std::string sid;                 ///< public session id told to RPs (OIDC sid)
+  std::string csrf;                ///< anti-CSRF token of forms shown to this session
+  std::int64_t created_at = 0;     ///< for the absolute lifetime
+};
+
+/// The authorization request a sign-in will resume (OIDC Core §3.1.2.1), already validated.
+struct AuthorizeRequest {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string scope;
+  std::string state;
+  std::string nonce;
+  std::string code_challenge;
+  std::string code_challenge_method;
+  std::string response_mode;
+  std::string login_hint;
+  bool prompt_login = false;
+  std::optional<std::int64_t> max_age;
+};
+
+/// A sign-in in progress: bound to the browser and protected by its own CSRF token.
+struct Flow {
+  std::string browser;                      ///< value of the browser cookie that started it
+  std::string csrf;
+  std::optional<AuthorizeRequest> authorize;  ///< empty when the portal itself was opened
+  std::int64_t created_at = 0;
+};
+
+struct SessionPolicy {
+  std::chrono::seconds idle{3600};
+  std::chrono::seconds absolute{24 * 3600};
+  std::chrono::seconds flow{600};
+};
+
+/// Thread-safe; Redis calls run on `pool`. Parameters are references (GCC PR 99576, see
+/// libs/rpc/async_call.hpp). Redis failures surface as kUnavailable.
+class SessionStore {
+ public:
+  SessionStore(store::RedisClient& redis, boost::asio::thread_pool& pool, SessionPolicy policy);
+
+  /// Stores `session` under a new random cookie value (256 bits), returned.
+  boost::asio::awaitable<Result<std::string>> CreateSession(const Session& session);
+  /// The live session for `cookie`, refreshing its idle timer; nullopt when absent, idle too
+  /// long or past its absolute lifetime.
+  boost::asio::awaitable<Result<std::optional<Session>>> GetSession(const std::string& cookie);
+  boost::asio::awaitable<Status> DeleteSession(const std::string& cookie);
+
+  /// Stores `flow` under a new random id, returned.
+  boost::asio::awaitable<Result<std::string>> CreateFlow(const Flow& flow);
+  boost::asio::awaitable<Result<std::optional<Flow>>> GetFlow(const std::string& id);
+  boost::asio::awaitable<Status> DeleteFlow(const std::string& id);
+
+  /// True when Redis answers PING.
+  boost::asio::awaitable<bool> Ping();
+
+  const SessionPolicy& policy() const { return policy_; }
+
+ private:
+  store::RedisClient& redis_;
+  boost::asio::thread_pool& pool_;
+  SessionPolicy policy_;
+};
+
+}  // namespace idp::gateway

@@ -1,0 +1,120 @@
+#include "upstreams.hpp"
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "idp/auth/v1/auth.grpc.pb.h"
+#include "idp/mfa/v1/mfa.grpc.pb.h"
+#include "idp/rpc/async_call.hpp"
+#include "idp/token/v1/token.grpc.pb.h"
+
+namespace idp::gateway {
+
+using HealthStub = grpc::health::v1::Health::Stub;
+
+struct Upstreams::Stubs {
+  std::unique_ptr<auth::v1::AuthService::Stub> auth;
+  std::unique_ptr<mfa::v1::MfaService::Stub> mfa;
+  std::unique_ptr<token::v1::TokenService::Stub> token;
+  std::map<std::string, std::unique_ptr<HealthStub>, std::less<>> health;
+};
+
+Upstreams::Upstreams(const UpstreamTargets& t) : stubs_(std::make_unique<Stubs>()) {
+  auto auth = rpc::MakeChannel(t.auth);
+  auto mfa = rpc::MakeChannel(t.mfa);
+  auto delivery = rpc::MakeChannel(t.delivery);
+  auto token = rpc::MakeChannel(t.token);
+  stubs_->auth = auth::v1::AuthService::NewStub(auth);
+  stubs_->mfa = mfa::v1::MfaService::NewStub(mfa);
+  stubs_->token = token::v1::TokenService::NewStub(token);
+  stubs_->health["auth"] = grpc::health::v1::Health::NewStub(auth);
+  stubs_->health["mfa"] = grpc::health::v1::Health::NewStub(mfa);
+  stubs_->health["delivery"] = grpc::health::v1::Health::NewStub(delivery);
+  stubs_->health["token"] = grpc::health::v1::Health::NewStub(token);
+}
+
+Upstreams::~Upstreams() = default;
+
+// One line per RPC: the callback-API call wrapped as an awaitable (libs/rpc/async_call.hpp).
+// The start lambda is a named local so that no non-trivial temporary sits in the co_await.
+#define IDP_UNARY(stub, Method, Resp, req)                                                   \
+  auto* s = stubs_->stub.get();                                                              \
+  auto start = [s](grpc::ClientContext* c, const auto* q, Resp* r, auto cb) {                \
+    s->async()->Method(c, q, r, std::move(cb));                                              \
+  };                                                                                         \
+  auto result = co_await rpc::AsyncUnary<std::decay_t<decltype(req)>, Resp>(req, start, rid); \
+  co_return result
+
+Awaitable<Result<auth::v1::VerifyPasswordResponse>> Upstreams::VerifyPassword(
+    std::string_view rid, const auth::v1::VerifyPasswordRequest& req) {
+  IDP_UNARY(auth, VerifyPassword, auth::v1::VerifyPasswordResponse, req);
+}
+
+Awaitable<Result<auth::v1::GetUserResponse>> Upstreams::GetUser(std::string_view rid,
+                                                                const std::string& subject) {
+  auth::v1::GetUserRequest req;
+  req.set_subject(subject);
+  IDP_UNARY(auth, GetUser, auth::v1::GetUserResponse, req);
+}
+
+Awaitable<Result<mfa::v1::ListFactorsResponse>> Upstreams::ListFactors(std::string_view rid,
+                                                                       const std::string& subject) {
+  mfa::v1::ListFactorsRequest req;
+  req.set_subject(subject);
+  IDP_UNARY(mfa, ListFactors, mfa::v1::ListFactorsResponse, req);
+}
+
+Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(std::string_view rid,
+                                                                     const std::string& client_id) {
+  token::v1::GetClientRequest req;
+  req.set_client_id(client_id);
+  IDP_UNARY(token, GetClient, token::v1::GetClientResponse, req);
+}
+
+Awaitable<Result<token::v1::ListClientsResponse>> Upstreams::ListPortalClients(
+    std::string_view rid) {
+  token::v1::ListClientsRequest req;
+  req.set_portal_only(true);
+  IDP_UNARY(token, ListClients, token::v1::ListClientsResponse, req);
+}
+
+Awaitable<Result<token::v1::IssueAuthorizationCodeResponse>> Upstreams::IssueCode(
+    std::string_view rid, const token::v1::IssueAuthorizationCodeRequest& req) {
+  IDP_UNARY(token, IssueAuthorizationCode,
+                               token::v1::IssueAuthorizationCodeResponse, req);
+}
+
+Awaitable<Result<token::v1::ExchangeAuthorizationCodeResponse>> Upstreams::ExchangeCode(
+    std::string_view rid, const token::v1::ExchangeAuthorizationCodeRequest& req) {
+  IDP_UNARY(token, ExchangeAuthorizationCode,
+                               token::v1::ExchangeAuthorizationCodeResponse, req);
+}
+
+Awaitable<Result<token::v1::ValidateAccessTokenResponse>> Upstreams::ValidateAccessToken(
+    std::string_view rid, const std::string& access_token) {
+  token::v1::ValidateAccessTokenRequest req;
+  req.set_access_token(access_token);
+  IDP_UNARY(token, ValidateAccessToken, token::v1::ValidateAccessTokenResponse,
+                               req);
+}
+
+Awaitable<Result<token::v1::GetJwksResponse>> Upstreams::GetJwks(std::string_view rid) {
+  token::v1::GetJwksRequest req;
+  IDP_UNARY(token, GetJwks, token::v1::GetJwksResponse, req);
+}
+
+Awaitable<bool> Upstreams::Healthy(std::string_view rid, std::string_view name) {
+  auto it = stubs_->health.find(name);
+  if (it == stubs_->health.end()) co_return false;
+  grpc::health::v1::HealthCheckRequest req;
+  auto* s = it->second.get();
+  auto start = [s](grpc::ClientContext* c, const auto* q, auto* r, auto cb) {
+    s->async()->Check(c, q, r, std::move(cb));
+  };
+  auto result = co_await rpc::AsyncUnary<grpc::health::v1::HealthCheckRequest,
+                                         grpc::health::v1::HealthCheckResponse>(
+      req, start, rid, std::chrono::milliseconds(1000));
+  co_return result && result->status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+
+#undef IDP_UNARY
+
+}  // namespace idp::gateway

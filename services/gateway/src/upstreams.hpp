@@ -1,0 +1,56 @@
+#pragma once
+/// @file Typed, awaitable clients of the backend services (auth, mfa, token) and their health.
+/// Only upstreams.cpp includes the gRPC stubs; callers see the messages.
+
+#include "idp/auth/v1/auth.pb.h"
+#include "idp/common/error.hpp"
+#include "idp/mfa/v1/mfa.pb.h"
+#include "idp/token/v1/token.pb.h"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+#include <string>
+
+namespace idp::gateway {
+
+template <class T>
+using Awaitable = boost::asio::awaitable<T>;
+
+struct UpstreamTargets {
+  std::string auth, mfa, delivery, token;  ///< host:port (comma-separated for several)
+};
+
+/// Parameters are references (see libs/rpc/async_call.hpp on GCC PR 99576).
+/// Thread-safe. Every call has a deadline and forwards the request id; failures of the call
+/// itself come back as Error (kUnavailable, kDeadlineExceeded, ...).
+class Upstreams {
+ public:
+  explicit Upstreams(const UpstreamTargets& targets);
+  ~Upstreams();
+
+  Awaitable<Result<auth::v1::VerifyPasswordResponse>> VerifyPassword(
+      std::string_view rid, const auth::v1::VerifyPasswordRequest& req);
+  Awaitable<Result<auth::v1::GetUserResponse>> GetUser(std::string_view rid, const std::string& subject);
+  Awaitable<Result<mfa::v1::ListFactorsResponse>> ListFactors(std::string_view rid,
+                                                              const std::string& subject);
+  Awaitable<Result<token::v1::GetClientResponse>> GetClient(std::string_view rid,
+                                                            const std::string& client_id);
+  Awaitable<Result<token::v1::ListClientsResponse>> ListPortalClients(std::string_view rid);
+  Awaitable<Result<token::v1::IssueAuthorizationCodeResponse>> IssueCode(
+      std::string_view rid, const token::v1::IssueAuthorizationCodeRequest& req);
+  Awaitable<Result<token::v1::ExchangeAuthorizationCodeResponse>> ExchangeCode(
+      std::string_view rid, const token::v1::ExchangeAuthorizationCodeRequest& req);
+  Awaitable<Result<token::v1::ValidateAccessTokenResponse>> ValidateAccessToken(
+      std::string_view rid, const std::string& access_token);
+  Awaitable<Result<token::v1::GetJwksResponse>> GetJwks(std::string_view rid);
+  /// grpc.health.v1 Check of service `name` ("auth", "mfa", "delivery", "token"): true when
+  /// SERVING.
+  Awaitable<bool> Healthy(std::string_view rid, std::string_view name);
+
+ private:
+  struct Stubs;
+  std::unique_ptr<Stubs> stubs_;
+};
+
+}  // namespace idp::gateway

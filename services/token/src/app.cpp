@@ -1,0 +1,58 @@
+#include "app.hpp"
+
+#include "code_store.hpp"
+#include "grpc_handler.hpp"
+#include "key_ring.hpp"
+#include "pg_client_store.hpp"
+#include "token_migrations.hpp"
+#include "token_service.hpp"
+
+#include "idp/common/config.hpp"
+#include "idp/common/log.hpp"
+#include "idp/rpc/server.hpp"
+#include "idp/store/pg.hpp"
+#include "idp/store/redis.hpp"
+
+namespace idp::token {
+
+int RunApp(const Config& config) {
+  // The master key seals the private signing keys; there is no default (SECURITY: safe defaults).
+  auto master = crypto::Aead::FromEncodedKey(config.RequireString("master_key"));
+  if (!master) throw std::runtime_error("IDP_MASTER_KEY must be 32 bytes (hex or base64)");
+
+  store::PgPool pool({config.GetString("token.postgres_dsn", config.RequireString("postgres.dsn")),
+                      static_cast<std::size_t>(config.GetInt("token.pool_size", 8))});
+  int applied = store::Migrate(pool, Migrations()).value();
+  log::Info("schema migrated", {{"schema", "token"}, {"applied", applied}});
+
+  auto redis_options =
+      store::ParseRedisUrl(config.GetString("token.redis_url", config.RequireString("redis.url")))
+          .value();
+  redis_options.pool_size = static_cast<std::size_t>(config.GetInt("token.redis_pool_size", 8));
+  store::RedisClient redis(redis_options);
+
+  KeyRing keys(pool, std::move(*master));
+  keys.EnsureKeys({jose::Alg::kRS256, jose::Alg::kES256, jose::Alg::kEdDSA}).value();
+
+  TokenConfig tc;
+  tc.issuer = config.RequireString("issuer");
+  tc.code_ttl = config.GetSeconds("token.code_ttl", std::chrono::seconds(60));
+  tc.access_token_ttl = config.GetSeconds("token.access_token_ttl", std::chrono::seconds(600));
+  tc.id_token_ttl = config.GetSeconds("token.id_token_ttl", std::chrono::seconds(600));
+
+  SystemClock clock;
+  PgClientStore clients(pool);
+  RedisCodeStore codes(redis);
+  TokenService service(clients, codes, keys, clock, tc);
+  TokenGrpcHandler handler(service);
+  rpc::GrpcServer server({config.GetString("token.listen", "127.0.0.1:7004"),
+                          static_cast<int>(config.GetInt("token.max_threads", 32))},
+                         {&handler});
+  log::Info("serving", {{"port", server.port()}});
+  int sig = rpc::WaitForShutdownSignal();
+  log::Info("shutting down", {{"signal", sig}});
+  server.Shutdown();
+  return 0;
+}
+
+}  // namespace idp::token

@@ -1,0 +1,67 @@
+#pragma once
+/// @file Authorization codes: short-lived, single use, in Redis under "token:code:".
+
+#include "idp/common/error.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace idp::store {
+class RedisClient;
+}
+
+namespace idp::token {
+
+/// What a code was issued for; the code itself is never stored, only its SHA-256.
+struct CodeGrant {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string scope;
+  std::string nonce;
+  std::string code_challenge;  ///< S256 challenge, empty when none was sent
+  std::string subject;
+  std::int64_t auth_time = 0;
+  std::vector<std::string> amr;
+  std::string acr;
+  std::string sid;
+};
+
+enum class RedeemOutcome {
+  kRedeemed,   ///< first use: the grant is returned
+  kReused,     ///< the code was redeemed before (RFC 6749 §4.1.2: must not be used twice)
+  kUnknown,    ///< never issued, or expired
+};
+
+struct Redemption {
+  RedeemOutcome outcome = RedeemOutcome::kUnknown;
+  CodeGrant grant;  ///< for kRedeemed
+};
+
+class CodeStore {
+ public:
+  virtual ~CodeStore() = default;
+  /// Stores `grant` under a new random code (256 bits) for `ttl`; returns the code.
+  [[nodiscard]] virtual Result<std::string> Issue(const CodeGrant& grant,
+                                                  std::chrono::seconds ttl) = 0;
+  /// Atomically marks the code used and returns its grant, exactly once however many callers
+  /// race for it, across every instance.
+  [[nodiscard]] virtual Result<Redemption> Redeem(const std::string& code) = 0;
+};
+
+/// CodeStore over Redis: a hash {g: grant JSON, used: marker} with a TTL, redeemed by a Lua
+/// script (HSETNX), so that the code and its used flag live and die together (SECURITY §88).
+class RedisCodeStore final : public CodeStore {
+ public:
+  explicit RedisCodeStore(store::RedisClient& redis) : redis_(redis) {}
+
+  // CodeStore
+  Result<std::string> Issue(const CodeGrant& grant, std::chrono::seconds ttl) override;
+  Result<Redemption> Redeem(const std::string& code) override;
+
+ private:
+  store::RedisClient& redis_;
+};
+
+}  // namespace idp::token

@@ -1,0 +1,99 @@
+#pragma once
+/// @file The token service's rules: client registration and authentication, the authorization
+/// code grant (RFC 6749 §4.1, RFC 7636, OIDC Core §3.1.3), ID and access tokens (RFC 9068).
+/// Knows nothing of gRPC.
+
+#include "client_store.hpp"
+#include "code_store.hpp"
+#include "key_ring.hpp"
+
+#include "idp/common/clock.hpp"
+#include "idp/oauth/oauth.hpp"
+
+#include <chrono>
+#include <string>
+#include <variant>
+
+namespace idp::token {
+
+struct TokenConfig {
+  std::string issuer;
+  std::chrono::seconds code_ttl{60};
+  std::chrono::seconds access_token_ttl{600};
+  std::chrono::seconds id_token_ttl{600};
+};
+
+enum class AuthMethod { kUnspecified, kClientSecretBasic, kClientSecretPost, kNone };
+
+struct ClientAuth {
+  std::string client_id;
+  std::string client_secret;
+  AuthMethod method = AuthMethod::kUnspecified;
+};
+
+struct CodeExchange {
+  ClientAuth client;
+  std::string code;
+  std::string redirect_uri;
+  bool redirect_uri_present = false;
+  std::string code_verifier;
+};
+
+struct Tokens {
+  std::string access_token;
+  std::string id_token;
+  std::int64_t expires_in = 0;
+  std::string scope;
+};
+
+struct AccessTokenInfo {
+  std::string subject;
+  std::string scope;
+  std::string client_id;
+  std::int64_t expires_at = 0;
+};
+
+template <class T>
+using Outcome = std::variant<T, oauth::OAuthError>;
+
+class TokenService {
+ public:
+  TokenService(ClientStore& clients, CodeStore& codes, KeyRing& keys, const Clock& clock,
+               TokenConfig config);
+
+  /// kNotFound for an unknown client.
+  [[nodiscard]] Result<ClientRecord> GetClient(const std::string& client_id);
+  [[nodiscard]] Result<std::vector<ClientRecord>> ListClients(bool portal_only);
+  /// Validates and stores a registration. Confidential clients get a generated secret (256
+  /// bits) unless `secret` is given (at least 32 characters); returns the record and the
+  /// plain secret (empty for public clients, and on an upsert that keeps the old secret).
+  [[nodiscard]] Result<std::pair<ClientRecord, std::string>> SaveClient(ClientRecord client,
+                                                                       bool upsert,
+                                                                       std::string secret);
+  /// Issues a code for an authorization the gateway has validated; checks again that the
+  /// client exists, the redirect URI is registered and the challenge is S256.
+  [[nodiscard]] Result<std::string> IssueCode(const CodeGrant& grant,
+                                              const std::string& code_challenge_method);
+  /// The authorization code grant. OAuth errors are outcomes, not Errors.
+  [[nodiscard]] Result<Outcome<Tokens>> ExchangeCode(const CodeExchange& request);
+  /// Verifies an access token we issued (signature, typ, iss, exp).
+  [[nodiscard]] Result<Outcome<AccessTokenInfo>> ValidateAccessToken(const std::string& token);
+  std::string Jwks() { return keys_.JwksJson(); }
+
+  /// "sha256$" + base64url(SHA-256(secret)): client secrets are high-entropy, so a fast hash
+  /// suffices and keeps the token endpoint fast; seeded secrets must be >= 32 characters.
+  static std::string HashSecret(std::string_view secret);
+
+ private:
+  /// Authenticates the client per RFC 6749 §2.3.1 and its registered method.
+  Result<Outcome<ClientRecord>> Authenticate(const ClientAuth& auth);
+  Result<Tokens> Mint(const ClientRecord& client, const CodeGrant& grant);
+
+  ClientStore& clients_;
+  CodeStore& codes_;
+  KeyRing& keys_;
+  const Clock& clock_;
+  TokenConfig config_;
+};
+
+}  // namespace idp::token

@@ -1,0 +1,272 @@
+#include "code_store.hpp"
+#include "key_ring.hpp"
+#include "pg_client_store.hpp"
+#include "token_migrations.hpp"
+#include "token_service.hpp"
+
+#include "../../../tests/support/pg_test_db.hpp"
+#include "idp/oauth/oauth.hpp"
+#include "idp/store/pg.hpp"
+#include "idp/store/redis.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace idp;
+using namespace idp::token;
+
+namespace {
+
+store::RedisOptions RedisFromEnv() {
+  const char* url = std::getenv("IDP_TEST_REDIS_URL");
+  REQUIRE(url != nullptr);
+  auto o = store::ParseRedisUrl(url).value();
+  o.pool_size = 24;
+  return o;
+}
+
+crypto::Aead MasterKey() { return crypto::Aead::FromKey(std::string(32, 'k')).value(); }
+
+struct Fixture {
+  Fixture()
+      : pool({testing::CreateTestDatabase("token_test"), 8}),
+        redis(RedisFromEnv()),
+        clients(pool),
+        codes(redis),
+        keys(pool, MasterKey()),
+        service(clients, codes, keys, clock, {"https://idp.test", std::chrono::seconds(60)}) {
+    crypto::Init();
+    REQUIRE(store::Migrate(pool, Migrations()).value() >= 1);
+    REQUIRE(keys.EnsureKeys({jose::Alg::kRS256, jose::Alg::kES256, jose::Alg::kEdDSA}));
+  }
+
+  std::pair<ClientRecord, std::string> Confidential(const std::string& id,
+                                                    const std::string& alg = "RS256") {
+    ClientRecord c;
+    c.client_id = id;
+    c.redirect_uris = {"https://app.test/cb"};
+    c.id_token_signed_response_alg = alg;
+    return service.SaveClient(c, false, "").value();
+  }
+
+  CodeGrant Grant(const std::string& client_id, const std::string& verifier = "") {
+    CodeGrant g;
+    g.client_id = client_id;
+    g.redirect_uri = "https://app.test/cb";
+    g.scope = "openid profile";
+    g.nonce = "n-0S6_WzA2Mj";
+    g.code_challenge = verifier.empty() ? "" : oauth::S256Challenge(verifier);
+    g.subject = "248289761001";
+    g.auth_time = clock.NowUnix() - 5;
+    g.amr = {"pwd"};
+    g.sid = "sid-1";
+    return g;
+  }
+
+  CodeExchange Exchange(const std::string& id, const std::string& secret, const std::string& code) {
+    CodeExchange x;
+    x.client = {id, secret, AuthMethod::kClientSecretBasic};
+    x.code = code;
+    x.redirect_uri = "https://app.test/cb";
+    x.redirect_uri_present = true;
+    return x;
+  }
+
+  FakeClock clock{1'900'000'000};
+  store::PgPool pool;
+  store::RedisClient redis;
+  PgClientStore clients;
+  RedisCodeStore codes;
+  KeyRing keys;
+  TokenService service;
+};
+
+std::string ErrorOf(const Outcome<Tokens>& o) {
+  auto* e = std::get_if<oauth::OAuthError>(&o);
+  return e ? e->error : "";
+}
+
+boost::json::object VerifyWith(KeyRing& keys, const std::string& jwt) {
+  return jose::VerifyJwt(jwt, [&](const boost::json::object& h) -> std::optional<jose::Key> {
+           auto k = keys.Find(std::string(h.at("kid").as_string()));
+           return k ? std::optional<jose::Key>(k->key) : std::nullopt;
+         }).value();
+}
+
+}  // namespace
+
+TEST_CASE("code exchange issues a signed ID token and an RFC 9068 access token", "[token]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  CHECK(secret.size() >= 43);
+  CHECK(client.secret_hash != secret);
+  auto code = f.service.IssueCode(f.Grant("app1"), "").value();
+  auto out = f.service.ExchangeCode(f.Exchange("app1", secret, code)).value();
+  REQUIRE(ErrorOf(out).empty());
+  const auto& t = std::get<Tokens>(out);
+
+  auto id = VerifyWith(f.keys, t.id_token);
+  CHECK(id.at("iss") == "https://idp.test");
+  CHECK(id.at("aud") == "app1");
+  CHECK(id.at("sub") == "248289761001");
+  CHECK(id.at("nonce") == "n-0S6_WzA2Mj");
+  CHECK(id.at("exp").as_int64() == f.clock.NowUnix() + 600);
+  CHECK(id.at("auth_time").as_int64() == f.clock.NowUnix() - 5);
+  CHECK(id.at("sid") == "sid-1");
+  auto digest = crypto::Sha256(t.access_token);
+  CHECK(id.at("at_hash").as_string() == crypto::Base64UrlEncode(digest.substr(0, 16)));
+  CHECK(jose::Parse(t.id_token).value().header.at("alg") == "RS256");
+
+  auto at_header = jose::Parse(t.access_token).value().header;
+  CHECK(at_header.at("typ") == "at+jwt");
+  auto info = f.service.ValidateAccessToken(t.access_token).value();
+  REQUIRE(std::holds_alternative<AccessTokenInfo>(info));
+  CHECK(std::get<AccessTokenInfo>(info).subject == "248289761001");
+  // An ID token is not an access token (typ differs).
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t.id_token).value()));
+  f.clock.Advance(std::chrono::seconds(601));
+  CHECK(std::holds_alternative<oauth::OAuthError>(
+      f.service.ValidateAccessToken(t.access_token).value()));
+}
+
+TEST_CASE("ID tokens use the client's registered alg", "[token]") {
+  Fixture f;
+  for (std::string alg : {"ES256", "EdDSA"}) {
+    auto [client, secret] = f.Confidential("app-" + alg, alg);
+    auto code = f.service.IssueCode(f.Grant(client.client_id), "").value();
+    auto out = f.service.ExchangeCode(f.Exchange(client.client_id, secret, code)).value();
+    REQUIRE(ErrorOf(out).empty());
+    auto jws = jose::Parse(std::get<Tokens>(out).id_token).value();
+    CHECK(jws.header.at("alg").as_string() == alg);
+    CHECK(VerifyWith(f.keys, std::get<Tokens>(out).id_token).at("aud").as_string() == client.client_id);
+  }
+}
+
+TEST_CASE("the code grant refuses what RFC 6749 and RFC 7636 refuse", "[token]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  f.Confidential("app2");
+  const std::string verifier(50, 'v');
+
+  SECTION("a reused code is invalid_grant") {
+    auto code = f.service.IssueCode(f.Grant("app1"), "").value();
+    CHECK(ErrorOf(f.service.ExchangeCode(f.Exchange("app1", secret, code)).value()).empty());
+    CHECK(ErrorOf(f.service.ExchangeCode(f.Exchange("app1", secret, code)).value()) == "invalid_grant");
+  }
+  SECTION("a wrong secret is invalid_client, and does not consume the code") {
+    auto code = f.service.IssueCode(f.Grant("app1"), "").value();
+    CHECK(ErrorOf(f.service.ExchangeCode(f.Exchange("app1", secret + "x", code)).value()) == "invalid_client");
+    CHECK(ErrorOf(f.service.ExchangeCode(f.Exchange("nope", secret, code)).value()) == "invalid_client");
+    auto post = f.Exchange("app1", secret, code);
+    post.client.method = AuthMethod::kClientSecretPost;  // not the registered method
+    CHECK(ErrorOf(f.service.ExchangeCode(post).value()) == "invalid_client");
+    CHECK(ErrorOf(f.service.ExchangeCode(f.Exchange("app1", secret, code)).value()).empty());
+  }
+  SECTION("a code is bound to its client and redirect URI") {
+    auto code = f.service.IssueCode(f.Grant("app2"), "").value();
+    CHECK(ErrorOf(f.service.ExchangeCode(f.Exchange("app1", secret, code)).value()) == "invalid_grant");
+    auto code2 = f.service.IssueCode(f.Grant("app1"), "").value();
+    auto x = f.Exchange("app1", secret, code2);
+    x.redirect_uri = "https://app.test/cb/";
+    CHECK(ErrorOf(f.service.ExchangeCode(x).value()) == "invalid_grant");
+  }
+  SECTION("PKCE: missing or wrong verifier, and downgrade") {
+    auto code = f.service.IssueCode(f.Grant("app1", verifier), "S256").value();
+    CHECK(ErrorOf(f.service.ExchangeCode(f.Exchange("app1", secret, code)).value()) == "invalid_grant");
+    auto code2 = f.service.IssueCode(f.Grant("app1", verifier), "S256").value();
+    auto x = f.Exchange("app1", secret, code2);
+    x.code_verifier = std::string(50, 'w');
+    CHECK(ErrorOf(f.service.ExchangeCode(x).value()) == "invalid_grant");
+    auto code3 = f.service.IssueCode(f.Grant("app1"), "").value();
+    auto y = f.Exchange("app1", secret, code3);
+    y.code_verifier = verifier;
+    CHECK(ErrorOf(f.service.ExchangeCode(y).value()) == "invalid_grant");
+    auto code4 = f.service.IssueCode(f.Grant("app1", verifier), "S256").value();
+    auto z = f.Exchange("app1", secret, code4);
+    z.code_verifier = verifier;
+    CHECK(ErrorOf(f.service.ExchangeCode(z).value()).empty());
+  }
+  SECTION("plain PKCE and unregistered redirect URIs are refused at issue") {
+    CHECK(f.service.IssueCode(f.Grant("app1", verifier), "plain").error().code == ErrorCode::kInvalidArgument);
+    auto g = f.Grant("app1");
+    g.redirect_uri = "https://evil.test/cb";
+    CHECK(f.service.IssueCode(g, "").error().code == ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("20 racing redemptions of one code give exactly one success", "[token][race]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("racer");
+  auto code = f.service.IssueCode(f.Grant("racer"), "").value();
+  std::atomic<int> ok{0}, reused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 20; ++i) {
+    threads.emplace_back([&, s = secret] {
+      auto out = f.service.ExchangeCode(f.Exchange("racer", s, code));
+      if (!out) {
+        ++other;
+      } else if (ErrorOf(*out).empty()) {
+        ++ok;
+      } else if (ErrorOf(*out) == "invalid_grant") {
+        ++reused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 1);
+  CHECK(reused == 19);
+  CHECK(other == 0);
+}
+
+TEST_CASE("client registration rules", "[token]") {
+  Fixture f;
+  ClientRecord c;
+  c.client_id = "bad";
+  c.redirect_uris = {"http://evil.example.com/cb"};
+  CHECK(f.service.SaveClient(c, false, "").error().code == ErrorCode::kInvalidArgument);
+  c.redirect_uris = {"https://ok.example.com/cb#frag"};
+  CHECK(f.service.SaveClient(c, false, "").error().code == ErrorCode::kInvalidArgument);
+  c.redirect_uris = {"https://ok.example.com/cb"};
+  CHECK(f.service.SaveClient(c, false, "short").error().code == ErrorCode::kInvalidArgument);
+  c.id_token_signed_response_alg = "none";
+  CHECK(f.service.SaveClient(c, false, "").error().code == ErrorCode::kInvalidArgument);
+  c.id_token_signed_response_alg = "RS256";
+  REQUIRE(f.service.SaveClient(c, false, "").has_value());
+  CHECK(f.service.SaveClient(c, false, "").error().code == ErrorCode::kAlreadyExists);
+  auto up = f.service.SaveClient(c, true, "").value();
+  CHECK(up.second.empty());  // upsert without a secret keeps the old one
+  ClientRecord pub;
+  pub.client_id = "spa";
+  pub.confidential = false;
+  pub.redirect_uris = {"http://localhost:3000/cb"};
+  auto saved = f.service.SaveClient(pub, false, "").value();
+  CHECK(saved.first.token_endpoint_auth_method == "none");
+  CHECK(saved.second.empty());
+  // A public client must use PKCE.
+  CodeGrant g = f.Grant("spa");
+  g.redirect_uri = "http://localhost:3000/cb";
+  CHECK(f.service.IssueCode(g, "").error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("signing keys persist sealed and a wrong master key refuses to start", "[token]") {
+  Fixture f;
+  auto jwks = boost::json::parse(f.service.Jwks()).as_object();
+  REQUIRE(jwks.at("keys").as_array().size() == 3);
+  for (const auto& k : jwks.at("keys").as_array()) {
+    CHECK_FALSE(k.as_object().contains("d"));
+    CHECK(k.as_object().contains("kid"));
+  }
+  // A second ring on the same database finds the same keys and creates none.
+  KeyRing again(f.pool, MasterKey());
+  REQUIRE(again.EnsureKeys({jose::Alg::kRS256, jose::Alg::kES256, jose::Alg::kEdDSA}));
+  CHECK(again.JwksJson() == f.keys.JwksJson());
+  KeyRing wrong(f.pool, crypto::Aead::FromKey(std::string(32, 'x')).value());
+  auto st = wrong.EnsureKeys({jose::Alg::kRS256});
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == ErrorCode::kFailedPrecondition);
+}

@@ -1,0 +1,254 @@
+#include "commands.hpp"
+
+#include "idp/auth/v1/auth.grpc.pb.h"
+#include "idp/common/config.hpp"
+#include "idp/rpc/channel.hpp"
+#include "idp/rpc/status.hpp"
+#include "idp/token/v1/token.grpc.pb.h"
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+
+#include <iostream>
+#include <string>
+#include <unistd.h>
+
+namespace idp::idpctl {
+namespace {
+
+namespace json = boost::json;
+
+struct Globals {
+  std::string config_path;
+  std::string auth_target;
+  std::string token_target;
+  bool json_output = false;
+};
+
+std::string Target(const Globals& g, const std::string& explicit_target, const char* key,
+                   const char* fallback) {
+  if (!explicit_target.empty()) return explicit_target;
+  return Config::Load(g.config_path).GetString(key, fallback);
+}
+
+/// Reports a failed call on stderr; returns the exit code.
+int Fail(const grpc::Status& st, const std::string& what) {
+  auto e = rpc::FromGrpcStatus(st);
+  std::cerr << "idpctl: " << what << ": " << e.ToString() << "\n";
+  return e.code == ErrorCode::kAlreadyExists ? 3 : 1;
+}
+
+std::string ReadPassword(bool from_stdin, const std::string& given) {
+  if (!from_stdin) return given;
+  std::string line;
+  std::getline(std::cin, line);
+  return line;
+}
+
+json::object UserJson(const auth::v1::User& u) {
+  return {{"subject", u.subject()},   {"username", u.username()},
+          {"email", u.email()},       {"email_verified", u.email_verified()},
+          {"name", u.name()},         {"given_name", u.given_name()},
+          {"family_name", u.family_name()}, {"disabled", u.disabled()}};
+}
+
+json::object ClientJson(const token::v1::Client& c) {
+  json::array uris;
+  for (const auto& u : c.redirect_uris()) uris.emplace_back(u);
+  return {{"client_id", c.client_id()},
+          {"name", c.name()},
+          {"type", c.type() == token::v1::CLIENT_TYPE_PUBLIC ? "public" : "confidential"},
+          {"redirect_uris", std::move(uris)},
+          {"token_endpoint_auth_method", c.token_endpoint_auth_method()},
+          {"id_token_signed_response_alg", c.id_token_signed_response_alg()},
+          {"show_in_portal", c.show_in_portal()},
+          {"home_url", c.home_url()},
+          {"logo_url", c.logo_url()}};
+}
+
+void Print(const Globals& g, const json::value& v, const std::string& human) {
+  if (g.json_output) {
+    std::cout << json::serialize(v) << "\n";
+  } else {
+    std::cout << human << "\n";
+  }
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{"idpctl: administer the identity provider"};
+  app.require_subcommand(1);
+  Globals g;
+  if (const char* env = std::getenv("IDP_CONFIG")) g.config_path = env;
+  app.add_option("--config", g.config_path, "stack configuration file (or IDP_CONFIG)");
+  app.add_option("--auth", g.auth_target, "auth service address (default: auth.listen)");
+  app.add_option("--token", g.token_target, "token service address (default: token.listen)");
+  app.add_flag("--json", g.json_output, "print JSON");
+
+  // users
+  auto* users = app.add_subcommand("users", "people's accounts");
+  users->require_subcommand(1);
+  std::string username, email, name, given, family, password;
+  bool password_stdin = false, email_verified = false, if_absent = false;
+  auto* create = users->add_subcommand("create", "create an account");
+  create->add_option("--username", username, "login name")->required();
+  create->add_option("--email", email, "email address");
+  create->add_option("--name", name, "full name");
+  create->add_option("--given-name", given, "given name");
+  create->add_option("--family-name", family, "family name");
+  create->add_option("--password", password, "initial password (prefer --password-stdin)");
+  create->add_flag("--password-stdin", password_stdin, "read the password from standard input");
+  create->add_flag("--email-verified", email_verified, "mark the email address verified");
+  create->add_flag("--if-absent", if_absent, "succeed without change when the username exists");
+  auto* set_password = users->add_subcommand("set-password", "set an account's password");
+  set_password->add_option("--username", username, "login name")->required();
+  set_password->add_option("--password", password, "new password (prefer --password-stdin)");
+  set_password->add_flag("--password-stdin", password_stdin, "read it from standard input");
+  auto* list_users = users->add_subcommand("list", "list accounts");
+
+  // clients
+  auto* clients = app.add_subcommand("clients", "OAuth clients (applications)");
+  clients->require_subcommand(1);
+  std::string client_id, client_name, auth_method, alg, home_url, logo_url, secret;
+  std::vector<std::string> redirect_uris;
+  bool is_public = false, portal = false, upsert = false;
+  auto* add = clients->add_subcommand("add", "register a client (prints its secret once)");
+  add->add_option("--id", client_id, "client_id (generated when absent)");
+  add->add_option("--name", client_name, "display name");
+  add->add_option("--redirect-uri", redirect_uris, "registered redirect URI (repeatable)")
+      ->required();
+  add->add_flag("--public", is_public, "public client (no secret, PKCE required)");
+  add->add_option("--auth-method", auth_method, "client_secret_basic | client_secret_post");
+  add->add_option("--alg", alg, "ID token alg: RS256 (default), ES256, EdDSA");
+  add->add_flag("--portal", portal, "show as a tile on the portal");
+  add->add_option("--home-url", home_url, "where the portal tile links to");
+  add->add_option("--logo-url", logo_url, "tile logo");
+  add->add_option("--secret", secret, "use this secret (>= 32 characters) instead of a new one");
+  add->add_flag("--upsert", upsert, "replace an existing client with the same id");
+  auto* list_clients = clients->add_subcommand("list", "list clients");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    if (users->parsed()) {
+      auto stub = auth::v1::AuthService::NewStub(
+          rpc::MakeChannel(Target(g, g.auth_target, "auth.listen", "127.0.0.1:7001")));
+      grpc::ClientContext ctx;
+      rpc::PrepareContext(ctx, "", std::chrono::seconds(10));
+      if (create->parsed()) {
+        auth::v1::CreateUserRequest req;
+        req.set_username(username);
+        req.set_email(email);
+        req.set_name(name);
+        req.set_given_name(given);
+        req.set_family_name(family);
+        req.set_password(ReadPassword(password_stdin, password));
+        req.set_email_verified(email_verified);
+        auth::v1::CreateUserResponse resp;
+        auto st = stub->CreateUser(&ctx, req, &resp);
+        if (!st.ok()) {
+          if (if_absent && st.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+            Print(g, json::object{{"username", username}, {"created", false}},
+                  "user " + username + " exists; unchanged");
+            return 0;
+          }
+          return Fail(st, "users create");
+        }
+        Print(g, UserJson(resp.user()), "created user " + resp.user().username() + " (" +
+                                            resp.user().subject() + ")");
+        return 0;
+      }
+      if (set_password->parsed()) {
+        auth::v1::FindUserRequest find;
+        find.set_username(username);
+        auth::v1::FindUserResponse found;
+        auto st = stub->FindUser(&ctx, find, &found);
+        if (!st.ok()) return Fail(st, "users set-password");
+        grpc::ClientContext ctx2;
+        rpc::PrepareContext(ctx2, "", std::chrono::seconds(10));
+        auth::v1::SetPasswordRequest req;
+        req.set_subject(found.user().subject());
+        req.set_password(ReadPassword(password_stdin, password));
+        auth::v1::SetPasswordResponse resp;
+        st = stub->SetPassword(&ctx2, req, &resp);
+        if (!st.ok()) return Fail(st, "users set-password");
+        Print(g, json::object{{"username", found.user().username()}, {"password_set", true}},
+              "password set for " + found.user().username());
+        return 0;
+      }
+      if (list_users->parsed()) {
+        auth::v1::ListUsersRequest req;
+        req.set_limit(1000);
+        auth::v1::ListUsersResponse resp;
+        auto st = stub->ListUsers(&ctx, req, &resp);
+        if (!st.ok()) return Fail(st, "users list");
+        json::array out;
+        std::string human;
+        for (const auto& u : resp.users()) {
+          out.emplace_back(UserJson(u));
+          human += u.username() + "\t" + u.email() + "\t" + u.subject() + "\n";
+        }
+        Print(g, out, human.empty() ? "(no users)" : human.substr(0, human.size() - 1));
+        return 0;
+      }
+    }
+    if (clients->parsed()) {
+      auto stub = token::v1::TokenService::NewStub(
+          rpc::MakeChannel(Target(g, g.token_target, "token.listen", "127.0.0.1:7004")));
+      grpc::ClientContext ctx;
+      rpc::PrepareContext(ctx, "", std::chrono::seconds(10));
+      if (add->parsed()) {
+        token::v1::CreateClientRequest req;
+        auto* c = req.mutable_client();
+        c->set_client_id(client_id);
+        c->set_name(client_name);
+        c->set_type(is_public ? token::v1::CLIENT_TYPE_PUBLIC : token::v1::CLIENT_TYPE_CONFIDENTIAL);
+        for (const auto& u : redirect_uris) c->add_redirect_uris(u);
+        c->set_token_endpoint_auth_method(auth_method);
+        c->set_id_token_signed_response_alg(alg);
+        c->set_show_in_portal(portal);
+        c->set_home_url(home_url);
+        c->set_logo_url(logo_url);
+        req.set_upsert(upsert);
+        req.set_client_secret(secret);
+        token::v1::CreateClientResponse resp;
+        auto st = stub->CreateClient(&ctx, req, &resp);
+        if (!st.ok()) return Fail(st, "clients add");
+        auto out = ClientJson(resp.client());
+        if (!resp.client_secret().empty()) out["client_secret"] = resp.client_secret();
+        std::string human = "client " + resp.client().client_id() + " saved";
+        if (!resp.client_secret().empty()) {
+          human += "\nclient_secret: " + resp.client_secret() + "  (shown once; store it now)";
+        }
+        Print(g, out, human);
+        return 0;
+      }
+      if (list_clients->parsed()) {
+        token::v1::ListClientsRequest req;
+        token::v1::ListClientsResponse resp;
+        auto st = stub->ListClients(&ctx, req, &resp);
+        if (!st.ok()) return Fail(st, "clients list");
+        json::array out;
+        std::string human;
+        for (const auto& c : resp.clients()) {
+          out.emplace_back(ClientJson(c));
+          human += c.client_id() + "\t" + c.name() + "\t" +
+                   (c.type() == token::v1::CLIENT_TYPE_PUBLIC ? "public" : "confidential") + "\n";
+        }
+        Print(g, out, human.empty() ? "(no clients)" : human.substr(0, human.size() - 1));
+        return 0;
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "idpctl: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace idp::idpctl
