@@ -34,15 +34,18 @@ cleanup() {
   pg_stop "$var/postgres"
   echo "stopped; data kept in var/"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 pg_start "$var/postgres" "$PG_PORT" "$var/log/postgres.log"
 psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='idp'" | grep -q 1 \
   || psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE idp"
 redis_start "$var/redis" "$REDIS_PORT" --appendonly yes --appendfsync everysec
 
+# Each service in a session of its own: Ctrl-C reaches this script only, which then stops
+# them in order with SIGTERM.
 for svc in auth mfa delivery token gateway; do
-  "$root/build/services/$svc/idp-$svc" >>"$var/log/$svc.log" 2>&1 &
+  setsid "$root/build/services/$svc/idp-$svc" >>"$var/log/$svc.log" 2>&1 &
   pids+=($!)
 done
 
@@ -66,4 +69,5 @@ cat <<TXT
   Press Ctrl-C to stop.
 TXT
 wait -n "${pids[@]}" || true
-echo "a service exited; see var/log/" >&2
+echo "a service exited unexpectedly; see var/log/" >&2
+exit 1

@@ -13,7 +13,8 @@ pg_start() {
     (cd / && as_pg "$PGBIN/initdb" -D "$data" -U postgres -A trust -E UTF8 --no-locale >"$log.initdb" 2>&1)
   fi
   touch "$log"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$log"
-  (cd / && as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 start \
+  # setsid: the server must not get the terminal's Ctrl-C; the caller stops it in order.
+  (cd / && as_pg setsid --wait "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 start \
     -o "-c listen_addresses=127.0.0.1 -p $port -k $data $*" >/dev/null)
 }
 
