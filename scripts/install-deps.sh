@@ -11,10 +11,12 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev libhiredis-dev libpqxx-dev libspdlog-dev libfmt-dev
   libsodium-dev libtomlplusplus-dev libcli11-dev libkainjow-mustache-dev
+  libcurl4-openssl-dev   # delivery: SMTP and the SMS provider API
   catch2
   # servers the stack and its tests run against
   postgresql redis-server redis-tools
   # end-to-end tests
+  python3-aiosmtpd   # the SMTP server the delivery tests send to
   nodejs   # the image's nodejs ships npm; Debian's npm package conflicts with it
 )
 
@@ -32,6 +34,6 @@ fi
 
 # Node packages for the end-to-end tests (pinned in tests/e2e/package-lock.json).
 here="$(cd "$(dirname "$0")/.." && pwd)"
-if [ -f "$here/tests/e2e/package.json" ] && [ ! -d "$here/tests/e2e/node_modules/openid-client" ]; then
+if [ -f "$here/tests/e2e/package.json" ] && { [ ! -d "$here/tests/e2e/node_modules/openid-client" ] || [ ! -d "$here/tests/e2e/node_modules/@grpc/grpc-js" ]; }; then
   (cd "$here/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
 fi

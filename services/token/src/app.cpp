@@ -1,6 +1,8 @@
 #include "app.hpp"
 
 #include "code_store.hpp"
+#include "grant_store.hpp"
+#include "logout_notifier.hpp"
 #include "grpc_handler.hpp"
 #include "key_ring.hpp"
 #include "pg_client_store.hpp"
@@ -31,7 +33,11 @@ int RunApp(const Config& config) {
   redis_options.pool_size = static_cast<std::size_t>(config.GetInt("token.redis_pool_size", 8));
   store::RedisClient redis(redis_options);
 
-  KeyRing keys(pool, std::move(*master));
+  KeyPolicy key_policy;
+  key_policy.publish_ahead = config.GetSeconds("token.key_publish_ahead", std::chrono::seconds(60));
+  key_policy.keep_published =
+      config.GetSeconds("token.key_keep_published", std::chrono::seconds(24 * 3600));
+  KeyRing keys(pool, std::move(*master), key_policy);
   keys.EnsureKeys({jose::Alg::kRS256, jose::Alg::kES256, jose::Alg::kEdDSA}).value();
 
   TokenConfig tc;
@@ -39,12 +45,16 @@ int RunApp(const Config& config) {
   tc.code_ttl = config.GetSeconds("token.code_ttl", std::chrono::seconds(60));
   tc.access_token_ttl = config.GetSeconds("token.access_token_ttl", std::chrono::seconds(600));
   tc.id_token_ttl = config.GetSeconds("token.id_token_ttl", std::chrono::seconds(600));
+  tc.refresh_token_ttl =
+      config.GetSeconds("token.refresh_token_ttl", std::chrono::seconds(30 * 24 * 3600));
 
   SystemClock clock;
   PgClientStore clients(pool);
   RedisCodeStore codes(redis);
-  TokenService service(clients, codes, keys, clock, tc);
-  TokenGrpcHandler handler(service);
+  PgGrantStore grants(pool);
+  TokenService service(clients, codes, grants, keys, clock, tc);
+  HttpLogoutNotifier notifier(keys, tc.issuer);
+  TokenGrpcHandler handler(service, keys, notifier);
   rpc::GrpcServer server({config.GetString("token.listen", "127.0.0.1:7004"),
                           static_cast<int>(config.GetInt("token.max_threads", 32))},
                          {&handler});

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace idp::token {
@@ -23,6 +24,23 @@ struct ClientRecord {
   std::string home_url;
   std::string logo_url;
   std::int64_t created_at = 0;
+  /// authorization_code, refresh_token, client_credentials.
+  std::vector<std::string> grant_types{"authorization_code", "refresh_token"};
+  /// Space-separated scopes the client may be granted.
+  std::string allowed_scopes = "openid profile email phone offline_access";
+  std::optional<std::int64_t> access_token_ttl;   ///< seconds; unset = the stack default
+  std::optional<std::int64_t> id_token_ttl;
+  std::optional<std::int64_t> refresh_token_ttl;
+  std::string backchannel_logout_uri;             ///< OIDC Back-Channel Logout 1.0 §2.2
+  std::string jwks;                               ///< JWK Set JSON for private_key_jwt, or empty
+  std::string mfa_policy = "default";             ///< default | required | totp_only
+
+  bool AllowsGrant(std::string_view grant) const {
+    for (const auto& g : grant_types) {
+      if (g == grant) return true;
+    }
+    return false;
+  }
 };
 
 /// Thread-safe. kUnavailable when the database cannot be reached.

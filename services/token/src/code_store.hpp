@@ -36,7 +36,8 @@ enum class RedeemOutcome {
 
 struct Redemption {
   RedeemOutcome outcome = RedeemOutcome::kUnknown;
-  CodeGrant grant;  ///< for kRedeemed
+  CodeGrant grant;        ///< for kRedeemed
+  std::string grant_id;   ///< kReused: the grant the first redemption created (to revoke)
 };
 
 class CodeStore {
@@ -45,9 +46,11 @@ class CodeStore {
   /// Stores `grant` under a new random code (256 bits) for `ttl`; returns the code.
   [[nodiscard]] virtual Result<std::string> Issue(const CodeGrant& grant,
                                                   std::chrono::seconds ttl) = 0;
-  /// Atomically marks the code used and returns its grant, exactly once however many callers
-  /// race for it, across every instance.
-  [[nodiscard]] virtual Result<Redemption> Redeem(const std::string& code) = 0;
+  /// Atomically marks the code used by `grant_id` and returns its grant, exactly once however
+  /// many callers race for it, across every instance. Later callers get kReused with the
+  /// winner's grant id, so that its tokens can be revoked (RFC 6749 §4.1.2).
+  [[nodiscard]] virtual Result<Redemption> Redeem(const std::string& code,
+                                                  const std::string& grant_id) = 0;
 };
 
 /// CodeStore over Redis: a hash {g: grant JSON, used: marker} with a TTL, redeemed by a Lua
@@ -58,7 +61,7 @@ class RedisCodeStore final : public CodeStore {
 
   // CodeStore
   Result<std::string> Issue(const CodeGrant& grant, std::chrono::seconds ttl) override;
-  Result<Redemption> Redeem(const std::string& code) override;
+  Result<Redemption> Redeem(const std::string& code, const std::string& grant_id) override;
 
  private:
   store::RedisClient& redis_;

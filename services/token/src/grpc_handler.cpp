@@ -17,6 +17,14 @@ void ToProto(const ClientRecord& c, v1::Client* p) {
   p->set_home_url(c.home_url);
   p->set_logo_url(c.logo_url);
   p->set_created_at(c.created_at);
+  for (const auto& g : c.grant_types) p->add_grant_types(g);
+  p->set_allowed_scopes(c.allowed_scopes);
+  p->set_access_token_ttl(c.access_token_ttl.value_or(0));
+  p->set_id_token_ttl(c.id_token_ttl.value_or(0));
+  p->set_refresh_token_ttl(c.refresh_token_ttl.value_or(0));
+  p->set_backchannel_logout_uri(c.backchannel_logout_uri);
+  p->set_jwks(c.jwks);
+  p->set_mfa_policy(c.mfa_policy);
 }
 
 ClientRecord FromProto(const v1::Client& p) {
@@ -32,16 +40,41 @@ ClientRecord FromProto(const v1::Client& p) {
   c.show_in_portal = p.show_in_portal();
   c.home_url = p.home_url();
   c.logo_url = p.logo_url();
+  c.grant_types.assign(p.grant_types().begin(), p.grant_types().end());
+  c.allowed_scopes = p.allowed_scopes();
+  if (p.access_token_ttl()) c.access_token_ttl = p.access_token_ttl();
+  if (p.id_token_ttl()) c.id_token_ttl = p.id_token_ttl();
+  if (p.refresh_token_ttl()) c.refresh_token_ttl = p.refresh_token_ttl();
+  c.backchannel_logout_uri = p.backchannel_logout_uri();
+  c.jwks = p.jwks();
+  c.mfa_policy = p.mfa_policy();
   return c;
 }
+
+ClientAuth FromProto(const v1::ClientCredentials& p);
 
 AuthMethod FromProto(v1::ClientCredentials::Method m) {
   switch (m) {
     case v1::ClientCredentials::METHOD_CLIENT_SECRET_BASIC: return AuthMethod::kClientSecretBasic;
     case v1::ClientCredentials::METHOD_CLIENT_SECRET_POST: return AuthMethod::kClientSecretPost;
     case v1::ClientCredentials::METHOD_NONE: return AuthMethod::kNone;
+    case v1::ClientCredentials::METHOD_PRIVATE_KEY_JWT: return AuthMethod::kPrivateKeyJwt;
     default: return AuthMethod::kUnspecified;
   }
+}
+
+ClientAuth FromProto(const v1::ClientCredentials& p) {
+  return {p.client_id(), p.client_secret(), FromProto(p.method()), p.client_assertion(),
+          p.assertion_audience()};
+}
+
+void ToProto(const Tokens& t, v1::TokenSet* p) {
+  p->set_access_token(t.access_token);
+  p->set_token_type("Bearer");
+  p->set_expires_in(t.expires_in);
+  p->set_id_token(t.id_token);
+  p->set_refresh_token(t.refresh_token);
+  p->set_scope(t.scope);
 }
 
 void ToProto(const oauth::OAuthError& e, common::v1::OAuthError* p) {
@@ -112,8 +145,7 @@ grpc::Status TokenGrpcHandler::ExchangeAuthorizationCode(
     v1::ExchangeAuthorizationCodeResponse* resp) {
   return rpc::Serve(ctx, "ExchangeAuthorizationCode", [&]() -> Status {
     CodeExchange x;
-    x.client = {req->client().client_id(), req->client().client_secret(),
-                FromProto(req->client().method())};
+    x.client = FromProto(req->client());
     x.code = req->code();
     x.redirect_uri = req->redirect_uri();
     x.redirect_uri_present = req->redirect_uri_present();
@@ -124,13 +156,7 @@ grpc::Status TokenGrpcHandler::ExchangeAuthorizationCode(
       ToProto(*err, resp->mutable_error());
       return {};
     }
-    const auto& t = std::get<Tokens>(*outcome);
-    auto* p = resp->mutable_tokens();
-    p->set_access_token(t.access_token);
-    p->set_token_type("Bearer");
-    p->set_expires_in(t.expires_in);
-    p->set_id_token(t.id_token);
-    p->set_scope(t.scope);
+    ToProto(std::get<Tokens>(*outcome), resp->mutable_tokens());
     return {};
   });
 }
@@ -159,6 +185,95 @@ grpc::Status TokenGrpcHandler::GetJwks(grpc::ServerContext* ctx, const v1::GetJw
                                        v1::GetJwksResponse* resp) {
   return rpc::Serve(ctx, "GetJwks", [&]() -> Status {
     resp->set_jwks_json(service_.Jwks());
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::RefreshToken(grpc::ServerContext* ctx,
+                                            const v1::RefreshTokenRequest* req,
+                                            v1::RefreshTokenResponse* resp) {
+  return rpc::Serve(ctx, "RefreshToken", [&]() -> Status {
+    auto outcome = service_.Refresh({FromProto(req->client()), req->refresh_token(), req->scope()});
+    if (!outcome) return outcome.error();
+    if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
+      ToProto(*err, resp->mutable_error());
+    } else {
+      ToProto(std::get<Tokens>(*outcome), resp->mutable_tokens());
+    }
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::ClientCredentials(grpc::ServerContext* ctx,
+                                                 const v1::ClientCredentialsRequest* req,
+                                                 v1::ClientCredentialsResponse* resp) {
+  return rpc::Serve(ctx, "ClientCredentials", [&]() -> Status {
+    auto outcome = service_.ClientCredentials(FromProto(req->client()), req->scope());
+    if (!outcome) return outcome.error();
+    if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
+      ToProto(*err, resp->mutable_error());
+    } else {
+      ToProto(std::get<Tokens>(*outcome), resp->mutable_tokens());
+    }
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::RevokeToken(grpc::ServerContext* ctx,
+                                           const v1::RevokeTokenRequest* req,
+                                           v1::RevokeTokenResponse* resp) {
+  return rpc::Serve(ctx, "RevokeToken", [&]() -> Status {
+    auto outcome = service_.Revoke(FromProto(req->client()), req->token());
+    if (!outcome) return outcome.error();
+    if (*outcome) ToProto(**outcome, resp->mutable_error());
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::IntrospectToken(grpc::ServerContext* ctx,
+                                               const v1::IntrospectTokenRequest* req,
+                                               v1::IntrospectTokenResponse* resp) {
+  return rpc::Serve(ctx, "IntrospectToken", [&]() -> Status {
+    auto outcome = service_.Introspect(FromProto(req->client()), req->token());
+    if (!outcome) return outcome.error();
+    if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
+      ToProto(*err, resp->mutable_error());
+    } else {
+      resp->set_introspection_json(std::get<std::string>(*outcome));
+    }
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::RevokeSession(grpc::ServerContext* ctx,
+                                             const v1::RevokeSessionRequest* req,
+                                             v1::RevokeSessionResponse* resp) {
+  return rpc::Serve(ctx, "RevokeSession", [&]() -> Status {
+    if (req->sid().empty()) return InvalidArgument("sid is required");
+    auto clients = service_.RevokeSession(req->sid());
+    if (!clients) return clients.error();
+    resp->set_revoked(static_cast<int>(clients->size()));
+    int notified = 0;
+    for (const auto& c : *clients) {
+      if (c.backchannel_logout_uri.empty()) continue;
+      notifier_.Notify(c, req->subject(), req->sid());
+      ++notified;
+    }
+    resp->set_notified(notified);
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::RotateKeys(grpc::ServerContext* ctx,
+                                          const v1::RotateKeysRequest* req,
+                                          v1::RotateKeysResponse* resp) {
+  return rpc::Serve(ctx, "RotateKeys", [&]() -> Status {
+    auto alg = jose::ParseAlg(req->alg());
+    if (!alg) return InvalidArgument("alg must be RS256, ES256 or EdDSA");
+    auto rotated = keys_.Rotate(*alg);
+    if (!rotated) return rotated.error();
+    resp->set_new_kid(rotated->first);
+    resp->set_retired_kid(rotated->second);
     return {};
   });
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "logout_notifier.hpp"
 #include "token_service.hpp"
 
 #include "idp/token/v1/token.grpc.pb.h"
@@ -9,7 +10,8 @@ namespace idp::token {
 /// idp.token.v1.TokenService over TokenService: proto <-> domain, errors -> statuses.
 class TokenGrpcHandler final : public v1::TokenService::Service {
  public:
-  explicit TokenGrpcHandler(TokenService& service) : service_(service) {}
+  TokenGrpcHandler(TokenService& service, KeyRing& keys, LogoutNotifier& notifier)
+      : service_(service), keys_(keys), notifier_(notifier) {}
 
   // v1::TokenService::Service
   grpc::Status GetClient(grpc::ServerContext* ctx, const v1::GetClientRequest* req,
@@ -29,9 +31,23 @@ class TokenGrpcHandler final : public v1::TokenService::Service {
                                    v1::ValidateAccessTokenResponse* resp) override;
   grpc::Status GetJwks(grpc::ServerContext* ctx, const v1::GetJwksRequest* req,
                        v1::GetJwksResponse* resp) override;
+  grpc::Status RefreshToken(grpc::ServerContext* ctx, const v1::RefreshTokenRequest* req,
+                            v1::RefreshTokenResponse* resp) override;
+  grpc::Status ClientCredentials(grpc::ServerContext* ctx, const v1::ClientCredentialsRequest* req,
+                                 v1::ClientCredentialsResponse* resp) override;
+  grpc::Status RevokeToken(grpc::ServerContext* ctx, const v1::RevokeTokenRequest* req,
+                           v1::RevokeTokenResponse* resp) override;
+  grpc::Status IntrospectToken(grpc::ServerContext* ctx, const v1::IntrospectTokenRequest* req,
+                               v1::IntrospectTokenResponse* resp) override;
+  grpc::Status RevokeSession(grpc::ServerContext* ctx, const v1::RevokeSessionRequest* req,
+                             v1::RevokeSessionResponse* resp) override;
+  grpc::Status RotateKeys(grpc::ServerContext* ctx, const v1::RotateKeysRequest* req,
+                          v1::RotateKeysResponse* resp) override;
 
  private:
   TokenService& service_;
+  KeyRing& keys_;
+  LogoutNotifier& notifier_;
 };
 
 }  // namespace idp::token

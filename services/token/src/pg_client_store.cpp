@@ -10,7 +10,9 @@ namespace {
 constexpr const char* kColumns =
     "client_id, client_type, coalesce(secret_hash, ''), name, redirect_uris::text, "
     "post_logout_redirect_uris::text, token_endpoint_auth_method, id_token_signed_response_alg, "
-    "show_in_portal, home_url, logo_url, extract(epoch from created_at)::bigint";
+    "show_in_portal, home_url, logo_url, extract(epoch from created_at)::bigint, "
+    "grant_types::text, allowed_scopes, access_token_ttl, id_token_ttl, refresh_token_ttl, "
+    "backchannel_logout_uri, coalesce(jwks::text, ''), mfa_policy";
 
 std::vector<std::string> FromJsonArray(const std::string& text) {
   std::vector<std::string> out;
@@ -39,6 +41,14 @@ ClientRecord FromRow(const pqxx::row& r) {
   c.home_url = r[9].as<std::string>();
   c.logo_url = r[10].as<std::string>();
   c.created_at = r[11].as<std::int64_t>();
+  c.grant_types = FromJsonArray(r[12].as<std::string>());
+  c.allowed_scopes = r[13].as<std::string>();
+  if (!r[14].is_null()) c.access_token_ttl = r[14].as<std::int64_t>();
+  if (!r[15].is_null()) c.id_token_ttl = r[15].as<std::int64_t>();
+  if (!r[16].is_null()) c.refresh_token_ttl = r[16].as<std::int64_t>();
+  c.backchannel_logout_uri = r[17].as<std::string>();
+  c.jwks = r[18].as<std::string>();
+  c.mfa_policy = r[19].as<std::string>();
   return c;
 }
 
@@ -73,8 +83,10 @@ Result<ClientRecord> PgClientStore::Save(const ClientRecord& c, bool upsert) {
   std::string sql = std::string(
       "INSERT INTO token.clients (client_id, client_type, secret_hash, name, redirect_uris, "
       "post_logout_redirect_uris, token_endpoint_auth_method, id_token_signed_response_alg, "
-      "show_in_portal, home_url, logo_url) VALUES ($1, $2, nullif($3, ''), $4, $5::jsonb, "
-      "$6::jsonb, $7, $8, $9, $10, $11) ");
+      "show_in_portal, home_url, logo_url, grant_types, allowed_scopes, access_token_ttl, "
+      "id_token_ttl, refresh_token_ttl, backchannel_logout_uri, jwks, mfa_policy) VALUES ($1, $2, "
+      "nullif($3, ''), $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12::jsonb, $13, "
+      "$14::integer, $15::integer, $16::integer, $17, nullif($18, '')::jsonb, $19) ");
   if (upsert) {
     sql +=
         "ON CONFLICT (client_id) DO UPDATE SET client_type = excluded.client_type, "
@@ -85,7 +97,11 @@ Result<ClientRecord> PgClientStore::Save(const ClientRecord& c, bool upsert) {
         "token_endpoint_auth_method = excluded.token_endpoint_auth_method, "
         "id_token_signed_response_alg = excluded.id_token_signed_response_alg, "
         "show_in_portal = excluded.show_in_portal, home_url = excluded.home_url, "
-        "logo_url = excluded.logo_url ";
+        "logo_url = excluded.logo_url, grant_types = excluded.grant_types, "
+        "allowed_scopes = excluded.allowed_scopes, access_token_ttl = excluded.access_token_ttl, "
+        "id_token_ttl = excluded.id_token_ttl, refresh_token_ttl = excluded.refresh_token_ttl, "
+        "backchannel_logout_uri = excluded.backchannel_logout_uri, jwks = excluded.jwks, "
+        "mfa_policy = excluded.mfa_policy ";
   }
   sql += std::string("RETURNING ") + kColumns;
   return pool_.Transact<ClientRecord>([&](pqxx::work& tx) {
@@ -93,7 +109,11 @@ Result<ClientRecord> PgClientStore::Save(const ClientRecord& c, bool upsert) {
                                    c.secret_hash, c.name, ToJsonArray(c.redirect_uris),
                                    ToJsonArray(c.post_logout_redirect_uris),
                                    c.token_endpoint_auth_method, c.id_token_signed_response_alg,
-                                   c.show_in_portal, c.home_url, c.logo_url));
+                                   c.show_in_portal, c.home_url, c.logo_url,
+                                   ToJsonArray(c.grant_types), c.allowed_scopes,
+                                   c.access_token_ttl, c.id_token_ttl,
+                                   c.refresh_token_ttl, c.backchannel_logout_uri,
+                                   c.jwks, c.mfa_policy));
   });
 }
 

@@ -11,9 +11,16 @@ namespace {
 constexpr const char* kRedeemScript = R"lua(
 local g = redis.call('HGET', KEYS[1], 'g')
 if not g then return {'unknown'} end
-if redis.call('HSETNX', KEYS[1], 'used', '1') == 0 then return {'reused'} end
+if redis.call('HSETNX', KEYS[1], 'used', ARGV[1]) == 0 then
+  return {'reused', redis.call('HGET', KEYS[1], 'used')}
+end
+-- Keep the used record as long as the tokens it produced live, so reuse can revoke them.
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return {'redeemed', g}
 )lua";
+
+/// How long a redeemed code is remembered: the longest access-token life we issue by default.
+constexpr int kUsedCodeTtl = 3600;
 
 std::string KeyFor(const std::string& code) {
   return "token:code:" + crypto::Base64UrlEncode(crypto::Sha256(code));
@@ -58,9 +65,9 @@ Result<std::string> RedisCodeStore::Issue(const CodeGrant& grant, std::chrono::s
   return code;
 }
 
-Result<Redemption> RedisCodeStore::Redeem(const std::string& code) {
+Result<Redemption> RedisCodeStore::Redeem(const std::string& code, const std::string& grant_id) {
   if (code.empty() || code.size() > 512) return Redemption{};
-  auto r = redis_.Eval(kRedeemScript, {KeyFor(code)}, {});
+  auto r = redis_.Eval(kRedeemScript, {KeyFor(code)}, {grant_id, std::to_string(kUsedCodeTtl)});
   if (!r) return r.error();
   if (r->type != store::RedisReply::Type::kArray || r->elements.empty()) {
     return Internal("redis: unexpected reply to code redemption");
@@ -72,6 +79,7 @@ Result<Redemption> RedisCodeStore::Redeem(const std::string& code) {
     out.grant = FromJson(r->elements[1].str);
   } else if (what == "reused") {
     out.outcome = RedeemOutcome::kReused;
+    if (r->elements.size() == 2) out.grant_id = r->elements[1].str;
   }
   return out;
 }

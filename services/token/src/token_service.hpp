@@ -5,6 +5,7 @@
 
 #include "client_store.hpp"
 #include "code_store.hpp"
+#include "grant_store.hpp"
 #include "key_ring.hpp"
 
 #include "idp/common/clock.hpp"
@@ -14,6 +15,8 @@
 #include <string>
 #include <variant>
 
+#include <boost/json/object.hpp>
+
 namespace idp::token {
 
 struct TokenConfig {
@@ -21,14 +24,23 @@ struct TokenConfig {
   std::chrono::seconds code_ttl{60};
   std::chrono::seconds access_token_ttl{600};
   std::chrono::seconds id_token_ttl{600};
+  std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};  ///< absolute life of a grant's RTs
 };
 
-enum class AuthMethod { kUnspecified, kClientSecretBasic, kClientSecretPost, kNone };
+enum class AuthMethod {
+  kUnspecified,
+  kClientSecretBasic,
+  kClientSecretPost,
+  kNone,
+  kPrivateKeyJwt,
+};
 
 struct ClientAuth {
   std::string client_id;
   std::string client_secret;
   AuthMethod method = AuthMethod::kUnspecified;
+  std::string client_assertion;    ///< private_key_jwt
+  std::string assertion_audience;  ///< the token endpoint URL the assertion must name
 };
 
 struct CodeExchange {
@@ -41,9 +53,16 @@ struct CodeExchange {
 
 struct Tokens {
   std::string access_token;
-  std::string id_token;
+  std::string id_token;       ///< empty for client_credentials
+  std::string refresh_token;  ///< empty unless offline_access was granted
   std::int64_t expires_in = 0;
   std::string scope;
+};
+
+struct RefreshRequest {
+  ClientAuth client;
+  std::string refresh_token;
+  std::string scope;  ///< optional narrowing (RFC 6749 §6)
 };
 
 struct AccessTokenInfo {
@@ -58,8 +77,8 @@ using Outcome = std::variant<T, oauth::OAuthError>;
 
 class TokenService {
  public:
-  TokenService(ClientStore& clients, CodeStore& codes, KeyRing& keys, const Clock& clock,
-               TokenConfig config);
+  TokenService(ClientStore& clients, CodeStore& codes, GrantStore& grants, KeyRing& keys,
+               const Clock& clock, TokenConfig config);
 
   /// kNotFound for an unknown client.
   [[nodiscard]] Result<ClientRecord> GetClient(const std::string& client_id);
@@ -74,9 +93,25 @@ class TokenService {
   /// client exists, the redirect URI is registered and the challenge is S256.
   [[nodiscard]] Result<std::string> IssueCode(const CodeGrant& grant,
                                               const std::string& code_challenge_method);
-  /// The authorization code grant. OAuth errors are outcomes, not Errors.
+  /// The authorization code grant. OAuth errors are outcomes, not Errors. A reused code
+  /// revokes the grant of its first redemption.
   [[nodiscard]] Result<Outcome<Tokens>> ExchangeCode(const CodeExchange& request);
-  /// Verifies an access token we issued (signature, typ, iss, exp).
+  /// The refresh grant with rotation; a reused refresh token revokes its grant.
+  [[nodiscard]] Result<Outcome<Tokens>> Refresh(const RefreshRequest& request);
+  /// The client credentials grant (RFC 6749 §4.4): an access token whose sub is the client.
+  [[nodiscard]] Result<Outcome<Tokens>> ClientCredentials(const ClientAuth& client,
+                                                          const std::string& scope);
+  /// RFC 7009: revokes the grant of a refresh or access token of this client. Unknown or
+  /// foreign tokens are ignored (the answer is the same).
+  [[nodiscard]] Result<std::optional<oauth::OAuthError>> Revoke(const ClientAuth& client,
+                                                                const std::string& token);
+  /// RFC 7662: the introspection JSON; {"active":false} for anything not live and not this
+  /// client's.
+  [[nodiscard]] Result<Outcome<std::string>> Introspect(const ClientAuth& client,
+                                                        const std::string& token);
+  /// Revokes every grant of SSO session `sid` (sign-out); returns the clients involved.
+  [[nodiscard]] Result<std::vector<ClientRecord>> RevokeSession(const std::string& sid);
+  /// Verifies an access token we issued (signature, typ, iss, exp, grant not revoked).
   [[nodiscard]] Result<Outcome<AccessTokenInfo>> ValidateAccessToken(const std::string& token);
   std::string Jwks() { return keys_.JwksJson(); }
 
@@ -87,10 +122,18 @@ class TokenService {
  private:
   /// Authenticates the client per RFC 6749 §2.3.1 and its registered method.
   Result<Outcome<ClientRecord>> Authenticate(const ClientAuth& auth);
-  Result<Tokens> Mint(const ClientRecord& client, const CodeGrant& grant);
+  /// RFC 7523 §3 checks of a private_key_jwt assertion, jti replay included.
+  Result<bool> CheckClientAssertion(const ClientRecord& client, const ClientAuth& auth);
+  /// Signs an access token (and an ID token when `id_token`, and returns `refresh_token`
+  /// as given) for `grant`.
+  Result<Tokens> Mint(const ClientRecord& client, const Grant& grant, const std::string& nonce,
+                      bool id_token, std::string refresh_token);
+  /// Verifies an access token's signature and claims, without the revocation check.
+  std::optional<boost::json::object> VerifyAccessToken(const std::string& token);
 
   ClientStore& clients_;
   CodeStore& codes_;
+  GrantStore& grants_;
   KeyRing& keys_;
   const Clock& clock_;
   TokenConfig config_;

@@ -1,4 +1,5 @@
 #include "code_store.hpp"
+#include "grant_store.hpp"
 #include "key_ring.hpp"
 #include "pg_client_store.hpp"
 #include "token_migrations.hpp"
@@ -36,8 +37,10 @@ struct Fixture {
         redis(RedisFromEnv()),
         clients(pool),
         codes(redis),
+        grants(pool),
         keys(pool, MasterKey()),
-        service(clients, codes, keys, clock, {"https://idp.test", std::chrono::seconds(60)}) {
+        service(clients, codes, grants, keys, clock,
+                {"https://idp.test", std::chrono::seconds(60)}) {
     crypto::Init();
     REQUIRE(store::Migrate(pool, Migrations()).value() >= 1);
     REQUIRE(keys.EnsureKeys({jose::Alg::kRS256, jose::Alg::kES256, jose::Alg::kEdDSA}));
@@ -68,7 +71,7 @@ struct Fixture {
 
   CodeExchange Exchange(const std::string& id, const std::string& secret, const std::string& code) {
     CodeExchange x;
-    x.client = {id, secret, AuthMethod::kClientSecretBasic};
+    x.client = {id, secret, AuthMethod::kClientSecretBasic, "", ""};
     x.code = code;
     x.redirect_uri = "https://app.test/cb";
     x.redirect_uri_present = true;
@@ -80,6 +83,7 @@ struct Fixture {
   store::RedisClient redis;
   PgClientStore clients;
   RedisCodeStore codes;
+  PgGrantStore grants;
   KeyRing keys;
   TokenService service;
 };
@@ -221,6 +225,173 @@ TEST_CASE("20 racing redemptions of one code give exactly one success", "[token]
   CHECK(ok == 1);
   CHECK(reused == 19);
   CHECK(other == 0);
+}
+
+TEST_CASE("a reused code revokes the tokens of its first redemption", "[token]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  auto code = f.service.IssueCode(f.Grant("app1"), "").value();
+  auto first = f.service.ExchangeCode(f.Exchange("app1", secret, code)).value();
+  REQUIRE(ErrorOf(first).empty());
+  const auto& at = std::get<Tokens>(first).access_token;
+  CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(at).value()));
+  CHECK(ErrorOf(f.service.ExchangeCode(f.Exchange("app1", secret, code)).value()) == "invalid_grant");
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(at).value()));
+}
+
+namespace {
+
+Outcome<Tokens> RefreshWith(Fixture& f, const std::string& id, const std::string& secret,
+                            const std::string& rt, const std::string& scope = "") {
+  return f.service.Refresh({{id, secret, AuthMethod::kClientSecretBasic, "", ""}, rt, scope}).value();
+}
+
+Tokens OfflineTokens(Fixture& f, const std::string& id, const std::string& secret) {
+  auto g = f.Grant(id);
+  g.scope = "openid profile offline_access";
+  auto code = f.service.IssueCode(g, "").value();
+  auto out = f.service.ExchangeCode(f.Exchange(id, secret, code)).value();
+  REQUIRE(ErrorOf(out).empty());
+  return std::get<Tokens>(out);
+}
+
+}  // namespace
+
+TEST_CASE("refresh tokens rotate on every use and a reuse revokes the family", "[token][refresh]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  auto [other, other_secret] = f.Confidential("app2");
+  // Without offline_access there is no refresh token.
+  auto plain = f.service.ExchangeCode(
+      f.Exchange("app1", secret, f.service.IssueCode(f.Grant("app1"), "").value())).value();
+  CHECK(std::get<Tokens>(plain).refresh_token.empty());
+
+  auto t0 = OfflineTokens(f, "app1", secret);
+  REQUIRE_FALSE(t0.refresh_token.empty());
+  CHECK(ErrorOf(RefreshWith(f, "app2", other_secret, t0.refresh_token)) == "invalid_grant");
+  CHECK(ErrorOf(RefreshWith(f, "app1", secret, t0.refresh_token, "openid email")) == "invalid_scope");
+
+  auto r1 = RefreshWith(f, "app1", secret, t0.refresh_token, "openid");
+  REQUIRE(ErrorOf(r1).empty());
+  auto t1 = std::get<Tokens>(r1);
+  CHECK(t1.refresh_token != t0.refresh_token);
+  CHECK(t1.scope == "openid");
+  CHECK_FALSE(t1.id_token.empty());
+  CHECK(VerifyWith(f.keys, t1.id_token).at("auth_time").as_int64() == f.clock.NowUnix() - 5);
+
+  // The old token again: refused, and everything of the grant dies with it.
+  CHECK(ErrorOf(RefreshWith(f, "app1", secret, t0.refresh_token)) == "invalid_grant");
+  CHECK(ErrorOf(RefreshWith(f, "app1", secret, t1.refresh_token)) == "invalid_grant");
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t1.access_token).value()));
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t0.access_token).value()));
+}
+
+TEST_CASE("client credentials give the client its own access token", "[token][cc]") {
+  Fixture f;
+  ClientRecord c;
+  c.client_id = "service";
+  c.redirect_uris = {"https://svc.test/cb"};
+  c.grant_types = {"client_credentials"};
+  c.allowed_scopes = "api.read api.write";
+  auto secret = f.service.SaveClient(c, false, "").value().second;
+  auto cc = [&](const std::string& id, const std::string& sec, const std::string& scope) {
+    return f.service.ClientCredentials({id, sec, AuthMethod::kClientSecretBasic, "", ""}, scope).value();
+  };
+  auto out = cc("service", secret, "api.read");
+  REQUIRE(ErrorOf(out).empty());
+  const auto& t = std::get<Tokens>(out);
+  CHECK(t.id_token.empty());
+  CHECK(t.refresh_token.empty());
+  auto info = std::get<AccessTokenInfo>(f.service.ValidateAccessToken(t.access_token).value());
+  CHECK(info.subject == "service");
+  CHECK(info.scope == "api.read");
+  CHECK(std::get<Tokens>(cc("service", secret, "")).scope == "api.read api.write");
+  CHECK(ErrorOf(cc("service", secret, "openid")) == "invalid_scope");
+  CHECK(ErrorOf(cc("service", secret, "admin")) == "invalid_scope");
+  CHECK(ErrorOf(cc("service", "wrong", "")) == "invalid_client");
+  auto [app, app_secret] = f.Confidential("app1");
+  CHECK(ErrorOf(cc("app1", app_secret, "")) == "unauthorized_client");
+}
+
+TEST_CASE("revocation and introspection see only the caller's own tokens", "[token][revoke]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  auto [other, other_secret] = f.Confidential("app2");
+  ClientAuth me{"app1", secret, AuthMethod::kClientSecretBasic, "", ""};
+  ClientAuth them{"app2", other_secret, AuthMethod::kClientSecretBasic, "", ""};
+  auto t = OfflineTokens(f, "app1", secret);
+
+  auto active = boost::json::parse(std::get<std::string>(f.service.Introspect(me, t.access_token).value())).as_object();
+  CHECK(active.at("active") == true);
+  CHECK(active.at("client_id") == "app1");
+  auto rt = boost::json::parse(std::get<std::string>(f.service.Introspect(me, t.refresh_token).value())).as_object();
+  CHECK(rt.at("active") == true);
+  CHECK(rt.at("token_type") == "refresh_token");
+  CHECK(std::get<std::string>(f.service.Introspect(them, t.access_token).value()) == R"({"active":false})");
+  CHECK(std::get<std::string>(f.service.Introspect(me, "garbage").value()) == R"({"active":false})");
+  ClientAuth bad{"app1", "nope", AuthMethod::kClientSecretBasic, "", ""};
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.Introspect(bad, t.access_token).value()));
+
+  // Another client's revocation does nothing; the owner's ends the grant.
+  CHECK_FALSE(f.service.Revoke(them, t.refresh_token).value().has_value());
+  CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(t.access_token).value()));
+  CHECK_FALSE(f.service.Revoke(me, t.refresh_token).value().has_value());
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t.access_token).value()));
+  CHECK(std::get<std::string>(f.service.Introspect(me, t.refresh_token).value()) == R"({"active":false})");
+  CHECK_FALSE(f.service.Revoke(me, "unknown-token").value().has_value());
+  CHECK(f.service.Revoke(bad, t.refresh_token).value().has_value());
+}
+
+TEST_CASE("private_key_jwt assertions are verified and never accepted twice", "[token][pkjwt]") {
+  Fixture f;
+  auto key = jose::Key::Generate(jose::Alg::kES256).value();
+  ClientRecord c;
+  c.client_id = "pk";
+  c.redirect_uris = {"https://app.test/cb"};
+  c.token_endpoint_auth_method = "private_key_jwt";
+  c.jwks = boost::json::serialize(boost::json::object{
+      {"keys", boost::json::array{key.PublicJwk("k1")}}});
+  REQUIRE(f.service.SaveClient(c, false, "").has_value());
+  auto assertion = [&](const std::string& aud, const std::string& jti) {
+    boost::json::object claims{{"iss", "pk"}, {"sub", "pk"}, {"aud", aud}, {"jti", jti},
+                               {"exp", f.clock.NowUnix() + 60}};
+    return jose::Sign(key, "k1", "", boost::json::serialize(claims)).value();
+  };
+  auto exchange = [&](const std::string& a) {
+    auto code = f.service.IssueCode(f.Grant("pk"), "").value();
+    CodeExchange x = f.Exchange("pk", "", code);
+    x.client = {"pk", "", AuthMethod::kPrivateKeyJwt, a, "https://idp.test/token"};
+    return f.service.ExchangeCode(x).value();
+  };
+  auto a1 = assertion("https://idp.test/token", "jti-1");
+  CHECK(ErrorOf(exchange(a1)).empty());
+  CHECK(ErrorOf(exchange(a1)) == "invalid_client");  // replay
+  CHECK(ErrorOf(exchange(assertion("https://elsewhere.test/token", "jti-2"))) == "invalid_client");
+  auto stranger = jose::Key::Generate(jose::Alg::kES256).value();
+  boost::json::object claims{{"iss", "pk"}, {"sub", "pk"}, {"aud", "https://idp.test/token"},
+                             {"jti", "jti-3"}, {"exp", f.clock.NowUnix() + 60}};
+  CHECK(ErrorOf(exchange(jose::Sign(stranger, "k1", "", boost::json::serialize(claims)).value())) ==
+        "invalid_client");
+}
+
+TEST_CASE("key rotation publishes the new key and keeps the old one", "[token][keys]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  auto before = std::get<Tokens>(f.service.ExchangeCode(
+      f.Exchange("app1", secret, f.service.IssueCode(f.Grant("app1"), "").value())).value());
+  auto old_kid = jose::Parse(before.id_token).value().header.at("kid").as_string();
+  auto rotated = f.keys.Rotate(jose::Alg::kRS256).value();
+  CHECK(rotated.second == old_kid);
+  auto jwks = f.service.Jwks();
+  CHECK(jwks.find(rotated.first) != std::string::npos);
+  CHECK(jwks.find(std::string(old_kid)) != std::string::npos);
+  auto after = std::get<Tokens>(f.service.ExchangeCode(
+      f.Exchange("app1", secret, f.service.IssueCode(f.Grant("app1"), "").value())).value());
+  CHECK(jose::Parse(after.id_token).value().header.at("kid").as_string() == rotated.first);
+  // Tokens of both keys verify against the ring.
+  CHECK(VerifyWith(f.keys, before.id_token).at("aud") == "app1");
+  CHECK(VerifyWith(f.keys, after.id_token).at("aud") == "app1");
+  CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(before.access_token).value()));
 }
 
 TEST_CASE("client registration rules", "[token]") {
