@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as client from 'openid-client';
 import { startStack, stopStack, idpctl, readLog } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
+import * as oidc from './support/oidc.mjs';
 
 let stack;
 const apps = {};
@@ -29,39 +30,9 @@ after(async () => {
   assert.deepEqual(codes, { auth: 0, mfa: 0, delivery: 0, token: 0, gateway: 0 });
 });
 
-async function discover(app, auth = client.ClientSecretBasic(app.client_secret), metadata = {}) {
-  return client.discovery(new URL(stack.issuer), app.client_id,
-    { client_secret: app.client_secret, ...metadata }, auth,
-    { execute: [client.allowInsecureRequests] });
-}
-
-/** Starts an authorization at `config` and returns what the RP needs to finish it. */
-async function authorizationUrl(config, app, extra = {}) {
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
-    redirect_uri: app.redirect_uris[0],
-    scope: 'openid profile email',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    nonce, state, ...extra,
-  });
-  return { url, verifier, nonce, state };
-}
-
-/** Submits the hosted login form; returns the final response. */
-async function signIn(agent, loginUrl, username, password, headers = {}) {
-  const page = await agent.request(loginUrl);
-  assert.equal(page.status, 200);
-  assert.match(page.text_, /<label for="username">Username<\/label>/);
-  assert.match(page.text_, /<label for="password">Password<\/label>/);
-  assert.match(page.text_, /<button type="submit">Sign in<\/button>/);
-  return agent.request(new URL('/login', stack.issuer), {
-    method: 'POST', headers,
-    form: { flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), username, password },
-  });
-}
+const discover = (app, ...rest) => oidc.discover(stack, app, ...rest);
+const authorizationUrl = oidc.authorizationUrl;
+const signIn = (agent, ...rest) => oidc.signIn(stack, agent, ...rest);
 
 test('discovery is complete and true to the issuer', async () => {
   const res = await fetch(`${stack.issuer}/.well-known/openid-configuration`);

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <unistd.h>
@@ -111,7 +112,9 @@ int Run(int argc, char** argv) {
   auto* clients = app.add_subcommand("clients", "OAuth clients (applications)");
   clients->require_subcommand(1);
   std::string client_id, client_name, auth_method, alg, home_url, logo_url, secret;
-  std::vector<std::string> redirect_uris;
+  std::string allowed_scopes, backchannel_uri, jwks_file, mfa_policy;
+  std::vector<std::string> redirect_uris, post_logout_uris, grant_types;
+  std::int64_t access_ttl = 0, id_ttl = 0, refresh_ttl = 0;
   bool is_public = false, portal = false, upsert = false;
   auto* add = clients->add_subcommand("add", "register a client (prints its secret once)");
   add->add_option("--id", client_id, "client_id (generated when absent)");
@@ -126,7 +129,25 @@ int Run(int argc, char** argv) {
   add->add_option("--logo-url", logo_url, "tile logo");
   add->add_option("--secret", secret, "use this secret (>= 32 characters) instead of a new one");
   add->add_flag("--upsert", upsert, "replace an existing client with the same id");
+  add->add_option("--post-logout-redirect-uri", post_logout_uris,
+                  "registered post-logout redirect URI (repeatable)");
+  add->add_option("--grant-type", grant_types,
+                  "authorization_code, refresh_token, client_credentials (repeatable)");
+  add->add_option("--scopes", allowed_scopes, "space-separated scopes the client may get");
+  add->add_option("--backchannel-logout-uri", backchannel_uri, "Back-Channel Logout endpoint");
+  add->add_option("--jwks-file", jwks_file, "the client's public JWK Set (private_key_jwt)");
+  add->add_option("--mfa-policy", mfa_policy, "default | required | totp_only");
+  add->add_option("--access-token-ttl", access_ttl, "seconds (default: the stack's)");
+  add->add_option("--id-token-ttl", id_ttl, "seconds");
+  add->add_option("--refresh-token-ttl", refresh_ttl, "seconds");
   auto* list_clients = clients->add_subcommand("list", "list clients");
+
+  // keys
+  auto* keys = app.add_subcommand("keys", "signing keys");
+  keys->require_subcommand(1);
+  std::string rotate_alg = "RS256";
+  auto* rotate = keys->add_subcommand("rotate", "publish a new signing key and retire the old");
+  rotate->add_option("--alg", rotate_alg, "RS256 (default), ES256 or EdDSA");
 
   try {
     app.parse(argc, argv);
@@ -214,6 +235,23 @@ int Run(int argc, char** argv) {
         c->set_show_in_portal(portal);
         c->set_home_url(home_url);
         c->set_logo_url(logo_url);
+        for (const auto& u : post_logout_uris) c->add_post_logout_redirect_uris(u);
+        for (const auto& g2 : grant_types) c->add_grant_types(g2);
+        c->set_allowed_scopes(allowed_scopes);
+        c->set_backchannel_logout_uri(backchannel_uri);
+        c->set_mfa_policy(mfa_policy);
+        c->set_access_token_ttl(access_ttl);
+        c->set_id_token_ttl(id_ttl);
+        c->set_refresh_token_ttl(refresh_ttl);
+        if (!jwks_file.empty()) {
+          std::ifstream in(jwks_file);
+          if (!in) {
+            std::cerr << "idpctl: cannot read " << jwks_file << "\n";
+            return 1;
+          }
+          c->set_jwks(std::string(std::istreambuf_iterator<char>(in), {}));
+          if (auth_method.empty()) c->set_token_endpoint_auth_method("private_key_jwt");
+        }
         req.set_upsert(upsert);
         req.set_client_secret(secret);
         token::v1::CreateClientResponse resp;
@@ -243,6 +281,23 @@ int Run(int argc, char** argv) {
         Print(g, out, human.empty() ? "(no clients)" : human.substr(0, human.size() - 1));
         return 0;
       }
+    }
+    if (keys->parsed() && rotate->parsed()) {
+      auto stub = token::v1::TokenService::NewStub(
+          rpc::MakeChannel(Target(g, g.token_target, "token.listen", "127.0.0.1:7004")));
+      grpc::ClientContext ctx;
+      rpc::PrepareContext(ctx, "", std::chrono::seconds(30));
+      token::v1::RotateKeysRequest req;
+      req.set_alg(rotate_alg);
+      token::v1::RotateKeysResponse resp;
+      auto st = stub->RotateKeys(&ctx, req, &resp);
+      if (!st.ok()) return Fail(st, "keys rotate");
+      Print(g, json::object{{"alg", rotate_alg}, {"new_kid", resp.new_kid()},
+                            {"retired_kid", resp.retired_kid()}},
+            "new " + rotate_alg + " key " + resp.new_kid() + " published; " +
+                (resp.retired_kid().empty() ? std::string("no key retired")
+                                            : "retiring " + resp.retired_kid()));
+      return 0;
     }
   } catch (const std::exception& e) {
     std::cerr << "idpctl: " << e.what() << "\n";

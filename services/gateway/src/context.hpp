@@ -11,7 +11,9 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <mutex>
+#include <optional>
 #include <string>
+#include <variant>
 
 namespace idp::gateway {
 
@@ -80,6 +82,9 @@ Awaitable<Response> HandleLogout(Context& ctx, Request& req);
 Awaitable<Response> HandlePortal(Context& ctx, Request& req);
 Awaitable<Response> HandleToken(Context& ctx, Request& req);
 Awaitable<Response> HandleUserinfo(Context& ctx, Request& req);
+Awaitable<Response> HandleRevoke(Context& ctx, Request& req);
+Awaitable<Response> HandleIntrospect(Context& ctx, Request& req);
+Awaitable<Response> HandleEndSession(Context& ctx, Request& req);
 Awaitable<Response> HandleHealthz(Context& ctx, Request& req);
 Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
 
@@ -90,6 +95,30 @@ Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
 /// Redirects an authorization error to the validated redirect URI (RFC 6749 §4.1.2.1).
 Response AuthorizationErrorRedirect(const Context& ctx, const AuthorizeRequest& authz,
                                     const std::string& error, const std::string& description);
+
+/// RFC 6749 §5.2 error JSON for the token-like endpoints; 401 invalid_client carries
+/// WWW-Authenticate when the client used HTTP Basic.
+Response TokenError(const std::string& error, const std::string& description, bool basic = false);
+
+/// The form of a POST to /token, /revoke or /introspect (RFC 6749 §3.2: form-urlencoded only;
+/// RFC 6749 §3.1: no repeated parameters). On failure, the error response.
+std::variant<http::Params, Response> ParseTokenForm(const Request& req);
+
+/// Client authentication (RFC 6749 §2.3.1, RFC 7523 §2.2): exactly one method among Basic,
+/// client_secret in the body, a private_key_jwt assertion, or a bare client_id (public
+/// clients). `basic` tells whether the Authorization header was used.
+struct ClientAuthParse {
+  token::v1::ClientCredentials credentials;
+  bool basic = false;
+  std::optional<Response> error;
+};
+ClientAuthParse ParseClientAuth(const Context& ctx, const Request& req, const http::Params& form,
+                                const std::string& endpoint);
+
+/// Ends the SSO session behind `cookie`: revokes its grants at token (which notifies
+/// back-channel logout clients) and deletes it. Either failure is returned.
+Awaitable<Status> EndSession(Context& ctx, const Request& req, const Session& session,
+                             const std::string& cookie);
 
 /// Builds the discovery document (OIDC Discovery §3) for `issuer`.
 std::string BuildDiscovery(const std::string& issuer);

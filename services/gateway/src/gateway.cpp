@@ -103,6 +103,18 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
     if (!post) co_return not_allowed("POST");
     co_return co_await HandleToken(ctx, req);
   }
+  if (p == "/revoke") {
+    if (!post) co_return not_allowed("POST");
+    co_return co_await HandleRevoke(ctx, req);
+  }
+  if (p == "/introspect") {
+    if (!post) co_return not_allowed("POST");
+    co_return co_await HandleIntrospect(ctx, req);
+  }
+  if (p == "/end_session") {
+    if (!get && !post) co_return not_allowed("GET, POST");
+    co_return co_await HandleEndSession(ctx, req);
+  }
   if (p == "/userinfo") {
     if (!get && !post) co_return not_allowed("GET, POST");
     co_return co_await HandleUserinfo(ctx, req);
@@ -116,7 +128,8 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
   if (p.rfind("/static/", 0) == 0 && get) {
     if (const auto* file = StaticFile(p.substr(8))) {
       Response r{200, {}, *file};
-      r.SetHeader("Content-Type", "text/css; charset=utf-8");
+      bool js = p.size() > 3 && p.compare(p.size() - 3, 3, ".js") == 0;
+      r.SetHeader("Content-Type", js ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8");
       r.SetHeader("Cache-Control", "public, max-age=3600");
       r.SetHeader("X-Content-Type-Options", "nosniff");
       co_return r;

@@ -73,10 +73,38 @@ std::string Pages::SignedOut() const {
   return Layout("Signed out", Render("signed_out.mustache", d));
 }
 
+std::string Pages::LogoutConfirm(const LogoutConfirmView& v) const {
+  data d;
+  d.set("csrf", v.csrf);
+  d.set("product", product_);
+  if (!v.client_name.empty()) d.set("client_name", v.client_name);
+  if (!v.client_id.empty()) d.set("client_id", v.client_id);
+  if (!v.post_logout_redirect_uri.empty()) {
+    d.set("post_logout_redirect_uri", v.post_logout_redirect_uri);
+  }
+  if (!v.state.empty()) d.set("state", v.state);
+  return Layout("Sign out", Render("logout_confirm.mustache", d));
+}
+
+std::string Pages::FormPost(const std::string& action,
+                            const std::vector<std::pair<std::string, std::string>>& fields) const {
+  data d;
+  d.set("action", action);
+  data list{data::type::list};
+  for (const auto& [name, value] : fields) {
+    data f;
+    f.set("name", name);
+    f.set("value", value);
+    list << f;
+  }
+  d.set("fields", list);
+  return Layout("Returning to the application", Render("form_post.mustache", d));
+}
+
 const std::string* StaticFile(const std::string& name) {
   static const std::map<std::string, std::string> kCache = [] {
     std::map<std::string, std::string> m;
-    for (const char* n : {"style.css"}) {
+    for (const char* n : {"style.css", "form_post.js"}) {
       if (auto f = embedded::gateway_static(n)) m.emplace(n, std::string(*f));
     }
     return m;

@@ -27,6 +27,14 @@ struct PortalView {
   std::vector<PortalApp> apps;
 };
 
+struct LogoutConfirmView {
+  std::string csrf;
+  std::string client_name;
+  std::string client_id;
+  std::string post_logout_redirect_uri;
+  std::string state;
+};
+
 /// Thread-safe (templates are parsed per call; they are small).
 class Pages {
  public:
@@ -38,6 +46,10 @@ class Pages {
   std::string Error(const std::string& title, const std::string& message,
                     const std::string& action = "") const;
   std::string SignedOut() const;
+  std::string LogoutConfirm(const LogoutConfirmView& view) const;
+  /// OAuth 2.0 Form Post Response Mode: a form of `fields` posted to `action` by a script.
+  std::string FormPost(const std::string& action,
+                       const std::vector<std::pair<std::string, std::string>>& fields) const;
 
  private:
   std::string Layout(const std::string& title, const std::string& content) const;

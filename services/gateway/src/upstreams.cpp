@@ -101,6 +101,38 @@ Awaitable<Result<token::v1::GetJwksResponse>> Upstreams::GetJwks(std::string_vie
   IDP_UNARY(token, GetJwks, token::v1::GetJwksResponse, req);
 }
 
+Awaitable<Result<token::v1::RefreshTokenResponse>> Upstreams::RefreshToken(
+    std::string_view rid, const token::v1::RefreshTokenRequest& req) {
+  IDP_UNARY(token, RefreshToken, token::v1::RefreshTokenResponse, req);
+}
+
+Awaitable<Result<token::v1::ClientCredentialsResponse>> Upstreams::ClientCredentials(
+    std::string_view rid, const token::v1::ClientCredentialsRequest& req) {
+  IDP_UNARY(token, ClientCredentials, token::v1::ClientCredentialsResponse, req);
+}
+
+Awaitable<Result<token::v1::RevokeTokenResponse>> Upstreams::RevokeToken(
+    std::string_view rid, const token::v1::RevokeTokenRequest& req) {
+  IDP_UNARY(token, RevokeToken, token::v1::RevokeTokenResponse, req);
+}
+
+Awaitable<Result<token::v1::IntrospectTokenResponse>> Upstreams::IntrospectToken(
+    std::string_view rid, const token::v1::IntrospectTokenRequest& req) {
+  IDP_UNARY(token, IntrospectToken, token::v1::IntrospectTokenResponse, req);
+}
+
+Awaitable<Result<token::v1::RevokeSessionResponse>> Upstreams::RevokeSession(
+    std::string_view rid, const token::v1::RevokeSessionRequest& req) {
+  IDP_UNARY(token, RevokeSession, token::v1::RevokeSessionResponse, req);
+}
+
+Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> Upstreams::VerifyIdTokenHint(
+    std::string_view rid, const std::string& id_token) {
+  token::v1::VerifyIdTokenHintRequest req;
+  req.set_id_token(id_token);
+  IDP_UNARY(token, VerifyIdTokenHint, token::v1::VerifyIdTokenHintResponse, req);
+}
+
 Awaitable<bool> Upstreams::Healthy(std::string_view rid, std::string_view name) {
   auto it = stubs_->health.find(name);
   if (it == stubs_->health.end()) co_return false;

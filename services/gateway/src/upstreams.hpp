@@ -44,6 +44,18 @@ class Upstreams {
   Awaitable<Result<token::v1::ValidateAccessTokenResponse>> ValidateAccessToken(
       std::string_view rid, const std::string& access_token);
   Awaitable<Result<token::v1::GetJwksResponse>> GetJwks(std::string_view rid);
+  Awaitable<Result<token::v1::RefreshTokenResponse>> RefreshToken(
+      std::string_view rid, const token::v1::RefreshTokenRequest& req);
+  Awaitable<Result<token::v1::ClientCredentialsResponse>> ClientCredentials(
+      std::string_view rid, const token::v1::ClientCredentialsRequest& req);
+  Awaitable<Result<token::v1::RevokeTokenResponse>> RevokeToken(
+      std::string_view rid, const token::v1::RevokeTokenRequest& req);
+  Awaitable<Result<token::v1::IntrospectTokenResponse>> IntrospectToken(
+      std::string_view rid, const token::v1::IntrospectTokenRequest& req);
+  Awaitable<Result<token::v1::RevokeSessionResponse>> RevokeSession(
+      std::string_view rid, const token::v1::RevokeSessionRequest& req);
+  Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> VerifyIdTokenHint(
+      std::string_view rid, const std::string& id_token);
   /// grpc.health.v1 Check of service `name` ("auth", "mfa", "delivery", "token"): true when
   /// SERVING.
   Awaitable<bool> Healthy(std::string_view rid, std::string_view name);

@@ -264,6 +264,20 @@ grpc::Status TokenGrpcHandler::RevokeSession(grpc::ServerContext* ctx,
   });
 }
 
+grpc::Status TokenGrpcHandler::VerifyIdTokenHint(grpc::ServerContext* ctx,
+                                                 const v1::VerifyIdTokenHintRequest* req,
+                                                 v1::VerifyIdTokenHintResponse* resp) {
+  return rpc::Serve(ctx, "VerifyIdTokenHint", [&]() -> Status {
+    if (auto hint = service_.VerifyIdTokenHint(req->id_token())) {
+      resp->set_valid(true);
+      resp->set_subject(hint->subject);
+      resp->set_client_id(hint->client_id);
+      resp->set_sid(hint->sid);
+    }
+    return {};
+  });
+}
+
 grpc::Status TokenGrpcHandler::RotateKeys(grpc::ServerContext* ctx,
                                           const v1::RotateKeysRequest* req,
                                           v1::RotateKeysResponse* resp) {

@@ -41,6 +41,9 @@ class TokenGrpcHandler final : public v1::TokenService::Service {
                                v1::IntrospectTokenResponse* resp) override;
   grpc::Status RevokeSession(grpc::ServerContext* ctx, const v1::RevokeSessionRequest* req,
                              v1::RevokeSessionResponse* resp) override;
+  grpc::Status VerifyIdTokenHint(grpc::ServerContext* ctx,
+                                 const v1::VerifyIdTokenHintRequest* req,
+                                 v1::VerifyIdTokenHintResponse* resp) override;
   grpc::Status RotateKeys(grpc::ServerContext* ctx, const v1::RotateKeysRequest* req,
                           v1::RotateKeysResponse* resp) override;
 

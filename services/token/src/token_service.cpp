@@ -442,6 +442,29 @@ std::optional<boost::json::object> TokenService::VerifyAccessToken(const std::st
   return std::move(*claims);
 }
 
+std::optional<TokenService::IdTokenHint> TokenService::VerifyIdTokenHint(
+    const std::string& id_token) {
+  auto claims = jose::VerifyJwt(id_token, [this](const boost::json::object& header)
+                                              -> std::optional<jose::Key> {
+    const auto* kid = header.if_contains("kid");
+    const auto* typ = header.if_contains("typ");
+    // Only ID tokens: not access tokens or logout tokens, whose typ differs.
+    if (!kid || !kid->is_string() || (typ && (!typ->is_string() || typ->as_string() != "JWT"))) {
+      return std::nullopt;
+    }
+    auto k = keys_.Find(std::string(kid->as_string()));
+    if (!k) return std::nullopt;
+    return k->key;
+  });
+  if (!claims) return std::nullopt;
+  auto str = [&claims](const char* n) {
+    const auto* v = claims->if_contains(n);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  if (str("iss") != config_.issuer || str("sub").empty() || str("aud").empty()) return std::nullopt;
+  return IdTokenHint{str("sub"), str("aud"), str("sid")};
+}
+
 Result<Outcome<AccessTokenInfo>> TokenService::ValidateAccessToken(const std::string& token) {
   using R = Outcome<AccessTokenInfo>;
   const R invalid{OAuth("invalid_token", "the access token is invalid or expired")};

@@ -111,6 +111,14 @@ class TokenService {
                                                         const std::string& token);
   /// Revokes every grant of SSO session `sid` (sign-out); returns the clients involved.
   [[nodiscard]] Result<std::vector<ClientRecord>> RevokeSession(const std::string& sid);
+  struct IdTokenHint {
+    std::string subject;
+    std::string client_id;
+    std::string sid;
+  };
+  /// Verifies an ID token this issuer signed (signature and iss; an expired one is accepted, as
+  /// OIDC Core §3.1.2.1 allows for id_token_hint). nullopt when it does not verify.
+  std::optional<IdTokenHint> VerifyIdTokenHint(const std::string& id_token);
   /// Verifies an access token we issued (signature, typ, iss, exp, grant not revoked).
   [[nodiscard]] Result<Outcome<AccessTokenInfo>> ValidateAccessToken(const std::string& token);
   std::string Jwks() { return keys_.JwksJson(); }

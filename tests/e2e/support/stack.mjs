@@ -52,7 +52,8 @@ export function idpctl(stack, args, input) {
   return JSON.parse(out.toString());
 }
 
-export async function startStack(name = 'e2e') {
+/** Starts the stack; `env` adds IDP_* overrides (e.g. IDP_TOKEN_KEY_PUBLISH_AHEAD). */
+export async function startStack(name = 'e2e', { env: extraEnv = {} } = {}) {
   const pgAdmin = required('IDP_TEST_PG_DSN');
   const redisUrl = new URL(required('IDP_TEST_REDIS_URL'));
   const db = `${name}_${randomBytes(4).toString('hex')}`;
@@ -87,7 +88,7 @@ listen = "127.0.0.1:${ports.gateway}"
 `;
   const configPath = path.join(dir, 'idp.toml');
   writeFileSync(configPath, config);
-  const env = { ...process.env, IDP_CONFIG: configPath, IDP_MASTER_KEY: randomBytes(32).toString('hex') };
+  const env = { ...process.env, IDP_CONFIG: configPath, IDP_MASTER_KEY: randomBytes(32).toString('hex'), ...extraEnv };
 
   const procs = [];
   for (const s of ['auth', 'mfa', 'delivery', 'token', 'gateway']) {

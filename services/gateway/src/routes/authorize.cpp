@@ -7,6 +7,8 @@
 #include "idp/crypto/crypto.hpp"
 #include "idp/oauth/oauth.hpp"
 
+#include <boost/json.hpp>
+
 #include <charconv>
 
 namespace idp::gateway {
@@ -19,7 +21,7 @@ constexpr const char* kSingleValued[] = {
 
 /// The scopes we grant; others are ignored (RFC 6749 §3.3 lets the server narrow the scope).
 const std::set<std::string>& SupportedScopes() {
-  static const std::set<std::string> kScopes{"openid", "profile", "email"};
+  static const std::set<std::string> kScopes{"openid", "profile", "email", "offline_access"};
   return kScopes;
 }
 
@@ -31,13 +33,27 @@ std::int64_t NowUnix() {
 
 }  // namespace
 
+/// Sends authorization response parameters to the client: in the query (RFC 6749 §4.1.2) or as
+/// an auto-submitted form (OAuth 2.0 Form Post Response Mode §2).
+Response AuthorizationResponse(const Context& ctx, const AuthorizeRequest& authz,
+                               std::vector<std::pair<std::string, std::string>> params) {
+  if (!authz.state.empty()) params.emplace_back("state", authz.state);
+  params.emplace_back("iss", ctx.config.issuer);  // RFC 9207 §2
+  if (authz.response_mode == "form_post") {
+    auto r = Response::Html(200, ctx.pages.FormPost(authz.redirect_uri, params));
+    AddPageHeaders(r);
+    r.SetHeader("Content-Security-Policy",
+                "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
+                "base-uri 'none'");
+    return r;
+  }
+  return SeeOther(oauth::AppendQuery(authz.redirect_uri, http::EncodeQuery(params)));
+}
+
 Response AuthorizationErrorRedirect(const Context& ctx, const AuthorizeRequest& authz,
                                     const std::string& error, const std::string& description) {
-  std::vector<std::pair<std::string, std::string>> q{
-      {"error", error}, {"error_description", oauth::SanitizeErrorText(description)}};
-  if (!authz.state.empty()) q.emplace_back("state", authz.state);
-  q.emplace_back("iss", ctx.config.issuer);  // RFC 9207 §2
-  return SeeOther(oauth::AppendQuery(authz.redirect_uri, http::EncodeQuery(q)));
+  return AuthorizationResponse(
+      ctx, authz, {{"error", error}, {"error_description", oauth::SanitizeErrorText(description)}});
 }
 
 Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
@@ -64,10 +80,7 @@ Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
                                          transient ? "temporarily_unavailable" : "server_error",
                                          "the authorization server could not issue a code");
   }
-  std::vector<std::pair<std::string, std::string>> q{{"code", code->code()}};
-  if (!authz.state.empty()) q.emplace_back("state", authz.state);
-  q.emplace_back("iss", ctx.config.issuer);
-  co_return SeeOther(oauth::AppendQuery(authz.redirect_uri, http::EncodeQuery(q)));
+  co_return AuthorizationResponse(ctx, authz, {{"code", code->code()}});
 }
 
 Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
@@ -138,10 +151,12 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   if (*response_type != "code") {
     co_return fail("unsupported_response_type", "only response_type=code is supported");
   }
-  authz.response_mode = p.Get("response_mode").value_or("query");
-  if (authz.response_mode != "query") {
-    co_return fail("invalid_request", "only response_mode=query is supported");
+  // Set before any further error, so that errors use the asked-for mode (when it is valid).
+  auto response_mode = p.Get("response_mode").value_or("query");
+  if (response_mode != "query" && response_mode != "form_post") {
+    co_return fail("invalid_request", "response_mode must be query or form_post");
   }
+  authz.response_mode = response_mode;
   auto scopes = oauth::ParseScope(p.Get("scope").value_or(""));
   if (!scopes.count("openid")) co_return fail("invalid_scope", "the openid scope is required");
   std::set<std::string> granted;
@@ -195,6 +210,21 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   }
   authz.login_hint = p.Get("login_hint").value_or("");
   if (authz.login_hint.size() > 256) authz.login_hint.clear();
+  // claims (OIDC Core §5.5) must at least be a JSON object; standard claims follow the scopes.
+  if (auto claims = p.Get("claims")) {
+    std::error_code ec;
+    auto v = boost::json::parse(*claims, ec);
+    if (ec || !v.is_object()) co_return fail("invalid_request", "claims must be a JSON object");
+  }
+
+  // id_token_hint (OIDC Core §3.1.2.1): must be ours; names who should be signed in.
+  std::string hint_subject;
+  if (auto hint = p.Get("id_token_hint")) {
+    auto verified = co_await ctx.upstreams.VerifyIdTokenHint(req.request_id, *hint);
+    if (!verified) co_return fail("temporarily_unavailable", "try again later");
+    if (!verified->valid()) co_return fail("invalid_request", "id_token_hint is not valid");
+    hint_subject = verified->subject();
+  }
 
   // 3. An SSO session that satisfies the request gets a code at once.
   auto session = co_await CurrentSession(ctx, req);
@@ -205,6 +235,11 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   bool fresh_enough = true;
   if (session && *session && authz.max_age) {
     fresh_enough = NowUnix() - (*session)->auth_time <= *authz.max_age;
+  }
+  if (session && *session && !hint_subject.empty() && hint_subject != (*session)->subject) {
+    // Another person is signed in than the one the client expects: never switch silently.
+    if (prompt_none) co_return fail("login_required", "a different user is signed in");
+    fresh_enough = false;
   }
   if (session && *session && !authz.prompt_login && fresh_enough) {
     co_return co_await CompleteAuthorization(ctx, req, authz, **session);

@@ -48,7 +48,7 @@ Awaitable<Response> HandleLogout(Context& ctx, Request& req) {
                           "Use the Sign out button on the portal.");
     }
     std::string cookie = req.Cookie(ctx.cookies.session).value_or("");
-    Status st = co_await ctx.sessions.DeleteSession(cookie);
+    Status st = co_await EndSession(ctx, req, **session, cookie);
     if (!st) co_return UpstreamErrorPage(ctx, st.error());
   }
   auto r = Response::Html(200, ctx.pages.SignedOut());
