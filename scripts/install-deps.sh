@@ -11,13 +11,16 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libssl-dev libhiredis-dev libpqxx-dev libspdlog-dev libfmt-dev
   libsodium-dev libtomlplusplus-dev libcli11-dev libkainjow-mustache-dev
+  liboath-dev libqrencode-dev   # mfa: TOTP (RFC 6238) and QR codes
   libcurl4-openssl-dev   # delivery: SMTP and the SMS provider API
   catch2
   # servers the stack and its tests run against
   postgresql redis-server redis-tools
   # end-to-end tests
   python3-aiosmtpd   # the SMTP server the delivery tests send to
+  oathtool           # an independent TOTP implementation for the MFA tests
   nodejs   # the image's nodejs ships npm; Debian's npm package conflicts with it
+  docker-compose python3-yaml   # ops tests: compose parses without an engine; deploy/k8s YAML
 )
 
 missing=()

@@ -1,24 +1,45 @@
 #include "app.hpp"
 
+#include "challenge_store.hpp"
 #include "factor_store.hpp"
 #include "grpc_handler.hpp"
 #include "mfa_migrations.hpp"
+#include "mfa_service.hpp"
 
 #include "idp/common/config.hpp"
 #include "idp/common/log.hpp"
 #include "idp/rpc/server.hpp"
 #include "idp/store/pg.hpp"
+#include "idp/store/redis.hpp"
 
 namespace idp::mfa {
 
 int RunApp(const Config& config) {
+  // The master key seals factor secrets at rest; there is no default.
+  auto master = crypto::Aead::FromEncodedKey(config.RequireString("master_key"));
+  if (!master) throw std::runtime_error("IDP_MASTER_KEY must be 32 bytes (hex or base64)");
+
   store::PgPool pool({config.GetString("mfa.postgres_dsn", config.RequireString("postgres.dsn")),
                       static_cast<std::size_t>(config.GetInt("mfa.pool_size", 8))});
   int applied = store::Migrate(pool, Migrations()).value();
   log::Info("schema migrated", {{"schema", "mfa"}, {"applied", applied}});
 
+  auto redis_options =
+      store::ParseRedisUrl(config.GetString("mfa.redis_url", config.RequireString("redis.url")))
+          .value();
+  store::RedisClient redis(redis_options);
+
+  MfaPolicy policy;
+  policy.issuer_name = config.GetString("gateway.product_name", "Identity");
+  policy.challenge_tries = static_cast<int>(config.GetInt("mfa.challenge_tries", 5));
+  policy.person_failures = static_cast<int>(config.GetInt("mfa.person_failures", 10));
+  policy.failure_window = config.GetSeconds("mfa.failure_window", std::chrono::seconds(900));
+
+  SystemClock clock;
   PgFactorStore factors(pool);
-  MfaGrpcHandler handler(factors);
+  ChallengeStore challenges(redis, std::chrono::seconds(600));
+  MfaService service(factors, challenges, std::move(*master), clock, policy);
+  MfaGrpcHandler handler(service);
   rpc::GrpcServer server({config.GetString("mfa.listen", "127.0.0.1:7002"),
                           static_cast<int>(config.GetInt("mfa.max_threads", 32))},
                          {&handler});

@@ -20,7 +20,7 @@ grpc::Status MfaGrpcHandler::ListFactors(grpc::ServerContext* ctx,
                                          v1::ListFactorsResponse* resp) {
   return rpc::Serve(ctx, "ListFactors", [&]() -> Status {
     if (req->subject().empty()) return InvalidArgument("subject is required");
-    auto list = factors_.List(req->subject());
+    auto list = service_.List(req->subject());
     if (!list) return list.error();
     for (const auto& f : *list) {
       auto* p = resp->add_factors();
@@ -30,6 +30,107 @@ grpc::Status MfaGrpcHandler::ListFactors(grpc::ServerContext* ctx,
       p->set_active(f.active);
       p->set_created_at(f.created_at);
     }
+    // Recovery codes show as one factor whose label says how many are left.
+    auto left = service_.RecoveryCodesLeft(req->subject());
+    if (!left) return left.error();
+    if (*left > 0) {
+      auto* p = resp->add_factors();
+      p->set_type(v1::FACTOR_TYPE_RECOVERY_CODES);
+      p->set_label(std::to_string(*left) + " recovery codes left");
+      p->set_active(true);
+    }
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::StartTotpEnrolment(grpc::ServerContext* ctx,
+                                                const v1::StartTotpEnrolmentRequest* req,
+                                                v1::StartTotpEnrolmentResponse* resp) {
+  return rpc::Serve(ctx, "StartTotpEnrolment", [&]() -> Status {
+    auto e = service_.StartTotp(req->subject(), req->label(), req->account_name());
+    if (!e) return e.error();
+    resp->set_factor_id(e->factor_id);
+    resp->set_secret_base32(e->secret_base32);
+    resp->set_otpauth_uri(e->otpauth_uri);
+    resp->set_qr_svg(e->qr_svg);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::ConfirmTotpEnrolment(grpc::ServerContext* ctx,
+                                                  const v1::ConfirmTotpEnrolmentRequest* req,
+                                                  v1::ConfirmTotpEnrolmentResponse* resp) {
+  return rpc::Serve(ctx, "ConfirmTotpEnrolment", [&]() -> Status {
+    auto outcome = service_.ConfirmTotp(req->subject(), req->factor_id(), req->code());
+    if (!outcome) return outcome.error();
+    using R = v1::ConfirmTotpEnrolmentResponse;
+    resp->set_outcome(*outcome == CodeOutcome::kVerified    ? R::OUTCOME_CONFIRMED
+                      : *outcome == CodeOutcome::kMalformed ? R::OUTCOME_MALFORMED_CODE
+                                                            : R::OUTCOME_WRONG_CODE);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::RemoveFactor(grpc::ServerContext* ctx,
+                                          const v1::RemoveFactorRequest* req,
+                                          v1::RemoveFactorResponse*) {
+  return rpc::Serve(ctx, "RemoveFactor",
+                    [&]() -> Status { return service_.Remove(req->subject(), req->factor_id()); });
+}
+
+grpc::Status MfaGrpcHandler::StartChallenge(grpc::ServerContext* ctx,
+                                            const v1::StartChallengeRequest* req,
+                                            v1::StartChallengeResponse* resp) {
+  return rpc::Serve(ctx, "StartChallenge", [&]() -> Status {
+    auto id = service_.StartChallenge(req->subject());
+    if (!id) return id.error();
+    resp->set_challenge_id(*id);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::VerifyCode(grpc::ServerContext* ctx, const v1::VerifyCodeRequest* req,
+                                        v1::VerifyCodeResponse* resp) {
+  return rpc::Serve(ctx, "VerifyCode", [&]() -> Status {
+    if (req->method() != v1::CODE_METHOD_TOTP && req->method() != v1::CODE_METHOD_RECOVERY) {
+      return InvalidArgument("method must be TOTP or RECOVERY");
+    }
+    auto v = service_.Verify(req->challenge_id(), req->subject(),
+                             req->method() == v1::CODE_METHOD_RECOVERY, req->code());
+    if (!v) return v.error();
+    using R = v1::VerifyCodeResponse;
+    switch (v->outcome) {
+      case CodeOutcome::kVerified: resp->set_outcome(R::OUTCOME_VERIFIED); break;
+      case CodeOutcome::kWrong: resp->set_outcome(R::OUTCOME_WRONG_CODE); break;
+      case CodeOutcome::kMalformed: resp->set_outcome(R::OUTCOME_MALFORMED_CODE); break;
+      case CodeOutcome::kChallengeEnded: resp->set_outcome(R::OUTCOME_CHALLENGE_ENDED); break;
+      case CodeOutcome::kLocked: resp->set_outcome(R::OUTCOME_LOCKED); break;
+    }
+    if (v->outcome == CodeOutcome::kVerified) resp->set_amr("otp");
+    resp->set_tries_left(v->tries_left);
+    resp->set_recovery_codes_left(v->recovery_codes_left);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::GenerateRecoveryCodes(grpc::ServerContext* ctx,
+                                                   const v1::GenerateRecoveryCodesRequest* req,
+                                                   v1::GenerateRecoveryCodesResponse* resp) {
+  return rpc::Serve(ctx, "GenerateRecoveryCodes", [&]() -> Status {
+    auto codes = service_.GenerateRecoveryCodes(req->subject());
+    if (!codes) return codes.error();
+    for (const auto& c : *codes) resp->add_codes(c);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::ResetFactors(grpc::ServerContext* ctx,
+                                          const v1::ResetFactorsRequest* req,
+                                          v1::ResetFactorsResponse* resp) {
+  return rpc::Serve(ctx, "ResetFactors", [&]() -> Status {
+    auto n = service_.Reset(req->subject());
+    if (!n) return n.error();
+    resp->set_removed(*n);
     return {};
   });
 }

@@ -1,22 +1,39 @@
 #pragma once
 
-#include "factor_store.hpp"
+#include "mfa_service.hpp"
 
 #include "idp/mfa/v1/mfa.grpc.pb.h"
 
 namespace idp::mfa {
 
-/// idp.mfa.v1.MfaService: proto <-> store, errors -> statuses.
+/// idp.mfa.v1.MfaService over MfaService: proto <-> domain, errors -> statuses.
 class MfaGrpcHandler final : public v1::MfaService::Service {
  public:
-  explicit MfaGrpcHandler(FactorStore& factors) : factors_(factors) {}
+  explicit MfaGrpcHandler(MfaService& service) : service_(service) {}
 
   // v1::MfaService::Service
   grpc::Status ListFactors(grpc::ServerContext* ctx, const v1::ListFactorsRequest* req,
                            v1::ListFactorsResponse* resp) override;
+  grpc::Status StartTotpEnrolment(grpc::ServerContext* ctx,
+                                  const v1::StartTotpEnrolmentRequest* req,
+                                  v1::StartTotpEnrolmentResponse* resp) override;
+  grpc::Status ConfirmTotpEnrolment(grpc::ServerContext* ctx,
+                                    const v1::ConfirmTotpEnrolmentRequest* req,
+                                    v1::ConfirmTotpEnrolmentResponse* resp) override;
+  grpc::Status RemoveFactor(grpc::ServerContext* ctx, const v1::RemoveFactorRequest* req,
+                            v1::RemoveFactorResponse* resp) override;
+  grpc::Status StartChallenge(grpc::ServerContext* ctx, const v1::StartChallengeRequest* req,
+                              v1::StartChallengeResponse* resp) override;
+  grpc::Status VerifyCode(grpc::ServerContext* ctx, const v1::VerifyCodeRequest* req,
+                          v1::VerifyCodeResponse* resp) override;
+  grpc::Status GenerateRecoveryCodes(grpc::ServerContext* ctx,
+                                     const v1::GenerateRecoveryCodesRequest* req,
+                                     v1::GenerateRecoveryCodesResponse* resp) override;
+  grpc::Status ResetFactors(grpc::ServerContext* ctx, const v1::ResetFactorsRequest* req,
+                            v1::ResetFactorsResponse* resp) override;
 
  private:
-  FactorStore& factors_;
+  MfaService& service_;
 };
 
 }  // namespace idp::mfa

@@ -1,0 +1,218 @@
+#include "mfa_service.hpp"
+
+#include "qr.hpp"
+#include "totp.hpp"
+
+#include "idp/common/log.hpp"
+
+#include <cctype>
+
+namespace idp::mfa {
+namespace {
+
+/// A random UUID (version 4), the id of a new factor.
+std::string NewUuid() {
+  std::string b = crypto::RandomBytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0F) | 0x40);
+  b[8] = static_cast<char>((b[8] & 0x3F) | 0x80);
+  std::string hex = crypto::HexEncode(b);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+/// Upper case, without spaces and dashes: how recovery codes are compared.
+std::string NormaliseRecovery(const std::string& code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '-' || c == ' ') continue;
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+bool IsRecoveryShaped(const std::string& normalised) {
+  if (normalised.size() != 10) return false;
+  for (char c : normalised) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+MfaService::MfaService(FactorStore& factors, ChallengeStore& challenges, crypto::Aead master,
+                       const Clock& clock, MfaPolicy policy)
+    : factors_(factors),
+      challenges_(challenges),
+      master_(std::move(master)),
+      clock_(clock),
+      policy_(std::move(policy)) {}
+
+std::string MfaService::RecoveryHash(const std::string& subject, const std::string& code) {
+  return crypto::Base64UrlEncode(crypto::Sha256("recovery:" + subject + ":" + NormaliseRecovery(code)));
+}
+
+Result<std::vector<FactorRecord>> MfaService::List(const std::string& subject) {
+  return factors_.List(subject);
+}
+
+Result<TotpEnrolment> MfaService::StartTotp(const std::string& subject, const std::string& label,
+                                            const std::string& account_name) {
+  if (!IsUuid(subject)) return InvalidArgument("subject");
+  if (label.size() > 64) return InvalidArgument("the name is too long (64 characters at most)");
+  std::string seed = crypto::RandomBytes(20);
+  FactorRecord f;
+  f.id = NewUuid();
+  f.type = "totp";
+  f.label = label.empty() ? "Authenticator app" : label;
+  f.sealed_secret = master_.Seal(seed, f.id);
+  auto st = factors_.Insert(subject, f);
+  if (!st) return st.error();
+  TotpEnrolment e;
+  e.factor_id = f.id;
+  e.secret_base32 = Base32(seed);
+  e.otpauth_uri = OtpauthUri(policy_.issuer_name, account_name.empty() ? subject : account_name, seed);
+  e.qr_svg = QrSvg(e.otpauth_uri);
+  return e;
+}
+
+Result<CodeOutcome> MfaService::ConfirmTotp(const std::string& subject,
+                                            const std::string& factor_id,
+                                            const std::string& code) {
+  if (!IsCodeShaped(code)) return CodeOutcome::kMalformed;
+  auto list = factors_.List(subject);
+  if (!list) return list.error();
+  for (const auto& f : *list) {
+    if (f.id != factor_id || f.type != "totp" || f.active) continue;
+    auto seed = master_.Open(f.sealed_secret, f.id);
+    if (!seed) return Internal("factor secret cannot be decrypted");
+    auto step = TotpMatch(*seed, code, clock_.NowUnix());
+    if (!step) return CodeOutcome::kWrong;
+    auto activated = factors_.Activate(subject, f.id, *step);
+    if (!activated) return activated.error();
+    if (!*activated) return CodeOutcome::kWrong;
+    log::Info("authenticator app enrolled", {{"subject", subject}});
+    return CodeOutcome::kVerified;
+  }
+  return NotFound("no pending authenticator app with that id");
+}
+
+Status MfaService::Remove(const std::string& subject, const std::string& factor_id) {
+  auto removed = factors_.Remove(subject, factor_id);
+  if (!removed) return removed.error();
+  if (!*removed) return NotFound("factor");
+  log::Info("factor removed", {{"subject", subject}});
+  return {};
+}
+
+Result<std::string> MfaService::StartChallenge(const std::string& subject) {
+  if (!IsUuid(subject)) return InvalidArgument("subject");
+  return challenges_.Create(subject);
+}
+
+Result<Verification> MfaService::Wrong(const std::string& challenge_id,
+                                       const std::string& subject) {
+  auto tries = challenges_.CountTry(challenge_id, subject);
+  if (!tries) return tries.error();
+  auto failures = factors_.RecordFailure(subject, policy_.failure_window);
+  if (!failures) return failures.error();
+  log::Warn("wrong second-factor code", {{"subject", subject}, {"tries", *tries}});
+  Verification v;
+  if (*failures >= policy_.person_failures) {
+    (void)challenges_.End(challenge_id);
+    v.outcome = CodeOutcome::kLocked;
+  } else if (*tries < 0 || *tries >= policy_.challenge_tries) {
+    (void)challenges_.End(challenge_id);
+    v.outcome = CodeOutcome::kChallengeEnded;
+  } else {
+    v.outcome = CodeOutcome::kWrong;
+    v.tries_left = policy_.challenge_tries - *tries;
+  }
+  return v;
+}
+
+Result<Verification> MfaService::Verify(const std::string& challenge_id,
+                                        const std::string& subject, bool recovery,
+                                        const std::string& code) {
+  Verification v;
+  const std::string normalised = NormaliseRecovery(code);
+  if (recovery ? !IsRecoveryShaped(normalised) : !IsCodeShaped(code)) {
+    v.outcome = CodeOutcome::kMalformed;
+    return v;
+  }
+  // The person's lock first: while locked, even a right code does not pass (and is not counted).
+  auto failures = factors_.CountFailures(subject, policy_.failure_window);
+  if (!failures) return failures.error();
+  if (*failures >= policy_.person_failures) {
+    v.outcome = CodeOutcome::kLocked;
+    return v;
+  }
+  auto tries = challenges_.Tries(challenge_id, subject);
+  if (!tries) return tries.error();
+  if (*tries < 0 || *tries >= policy_.challenge_tries) {
+    v.outcome = CodeOutcome::kChallengeEnded;
+    return v;
+  }
+
+  if (recovery) {
+    auto left = factors_.UseRecoveryCode(subject, RecoveryHash(subject, code));
+    if (!left) return left.error();
+    if (!*left) return Wrong(challenge_id, subject);
+    (void)challenges_.End(challenge_id);
+    log::Info("recovery code used", {{"subject", subject}, {"left", **left}});
+    v.outcome = CodeOutcome::kVerified;
+    v.recovery_codes_left = **left;
+    return v;
+  }
+
+  auto list = factors_.List(subject);
+  if (!list) return list.error();
+  const std::int64_t now = clock_.NowUnix();
+  for (const auto& f : *list) {
+    if (f.type != "totp" || !f.active) continue;
+    auto seed = master_.Open(f.sealed_secret, f.id);
+    if (!seed) return Internal("factor secret cannot be decrypted");
+    auto step = TotpMatch(*seed, code, now);
+    if (!step) continue;
+    // RFC 6238 §5.2: each step once, and never one at or before the last accepted.
+    auto accepted = factors_.AcceptStep(f.id, *step);
+    if (!accepted) return accepted.error();
+    if (!*accepted) {
+      log::Warn("TOTP code replayed", {{"subject", subject}});
+      continue;
+    }
+    (void)challenges_.End(challenge_id);
+    v.outcome = CodeOutcome::kVerified;
+    return v;
+  }
+  return Wrong(challenge_id, subject);
+}
+
+Result<std::vector<std::string>> MfaService::GenerateRecoveryCodes(const std::string& subject) {
+  if (!IsUuid(subject)) return InvalidArgument("subject");
+  std::vector<std::string> codes;
+  std::vector<std::string> hashes;
+  for (int i = 0; i < 10; ++i) {
+    std::string b32 = Base32(crypto::RandomBytes(7)).substr(0, 10);  // 50 bits
+    std::string lower;
+    for (char c : b32) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    codes.push_back(lower.substr(0, 5) + "-" + lower.substr(5));
+    hashes.push_back(RecoveryHash(subject, lower));
+  }
+  auto st = factors_.ReplaceRecoveryCodes(subject, hashes);
+  if (!st) return st.error();
+  log::Info("recovery codes generated", {{"subject", subject}});
+  return codes;
+}
+
+Result<int> MfaService::RecoveryCodesLeft(const std::string& subject) {
+  return factors_.CountRecoveryCodes(subject);
+}
+
+Result<int> MfaService::Reset(const std::string& subject) {
+  auto n = factors_.RemoveAll(subject);
+  if (n) log::Info("factors reset", {{"subject", subject}, {"removed", *n}});
+  return n;
+}
+
+}  // namespace idp::mfa

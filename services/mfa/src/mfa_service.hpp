@@ -1,0 +1,78 @@
+#pragma once
+/// @file Second-factor rules: authenticator-app enrolment and verification with replay
+/// protection, recovery codes, and the limits on wrong codes. Knows nothing of gRPC.
+
+#include "challenge_store.hpp"
+#include "factor_store.hpp"
+
+#include "idp/common/clock.hpp"
+#include "idp/crypto/crypto.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace idp::mfa {
+
+struct MfaPolicy {
+  std::string issuer_name = "Identity";  ///< shown in authenticator apps
+  int challenge_tries = 5;               ///< wrong codes per sign-in, then it ends
+  int person_failures = 10;              ///< wrong codes per person within the window
+  std::chrono::seconds failure_window{15 * 60};
+};
+
+struct TotpEnrolment {
+  std::string factor_id;
+  std::string secret_base32;
+  std::string otpauth_uri;
+  std::string qr_svg;
+};
+
+enum class CodeOutcome { kVerified, kWrong, kMalformed, kChallengeEnded, kLocked };
+
+struct Verification {
+  CodeOutcome outcome = CodeOutcome::kWrong;
+  int tries_left = 0;
+  int recovery_codes_left = -1;  ///< after a recovery code
+};
+
+class MfaService {
+ public:
+  MfaService(FactorStore& factors, ChallengeStore& challenges, crypto::Aead master,
+             const Clock& clock, MfaPolicy policy);
+
+  [[nodiscard]] Result<std::vector<FactorRecord>> List(const std::string& subject);
+  /// A pending authenticator-app factor with a new 160-bit seed (RFC 4226 §4 R6).
+  [[nodiscard]] Result<TotpEnrolment> StartTotp(const std::string& subject,
+                                                const std::string& label,
+                                                const std::string& account_name);
+  /// Activates the pending factor when `code` is right (its step becomes the last accepted).
+  [[nodiscard]] Result<CodeOutcome> ConfirmTotp(const std::string& subject,
+                                                const std::string& factor_id,
+                                                const std::string& code);
+  [[nodiscard]] Status Remove(const std::string& subject, const std::string& factor_id);
+  [[nodiscard]] Result<std::string> StartChallenge(const std::string& subject);
+  /// Checks an authenticator-app code (`recovery` false) or a recovery code against the
+  /// challenge; wrong codes count against the challenge and the person.
+  [[nodiscard]] Result<Verification> Verify(const std::string& challenge_id,
+                                            const std::string& subject, bool recovery,
+                                            const std::string& code);
+  /// Ten new single-use codes ("xxxxx-xxxxx"); the old ones stop working.
+  [[nodiscard]] Result<std::vector<std::string>> GenerateRecoveryCodes(const std::string& subject);
+  [[nodiscard]] Result<int> RecoveryCodesLeft(const std::string& subject);
+  [[nodiscard]] Result<int> Reset(const std::string& subject);
+
+  /// The stored hash of a recovery code (normalised: case, spaces and dashes ignored).
+  static std::string RecoveryHash(const std::string& subject, const std::string& code);
+
+ private:
+  Result<Verification> Wrong(const std::string& challenge_id, const std::string& subject);
+
+  FactorStore& factors_;
+  ChallengeStore& challenges_;
+  crypto::Aead master_;
+  const Clock& clock_;
+  MfaPolicy policy_;
+};
+
+}  // namespace idp::mfa

@@ -1,0 +1,149 @@
+#include "challenge_store.hpp"
+#include "factor_store.hpp"
+#include "mfa_migrations.hpp"
+#include "mfa_service.hpp"
+#include "totp.hpp"
+
+#include "../../../tests/support/pg_test_db.hpp"
+#include "idp/store/pg.hpp"
+#include "idp/store/redis.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace idp;
+using namespace idp::mfa;
+
+namespace {
+
+store::RedisOptions RedisFromEnv() {
+  const char* url = std::getenv("IDP_TEST_REDIS_URL");
+  REQUIRE(url != nullptr);
+  return store::ParseRedisUrl(url).value();
+}
+
+std::string Decode32(const std::string& b32) {
+  std::string out;
+  std::uint32_t buf = 0;
+  int bits = 0;
+  for (char c : b32) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c - '2' + 26;
+    buf = (buf << 5) | static_cast<std::uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      out += static_cast<char>((buf >> (bits - 8)) & 0xFF);
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+struct Fixture {
+  Fixture()
+      : pool({testing::CreateTestDatabase("mfa_test"), 4}),
+        redis(RedisFromEnv()),
+        factors(pool),
+        challenges(redis, std::chrono::seconds(600)),
+        service(factors, challenges, crypto::Aead::FromKey(std::string(32, 'm')).value(), clock,
+                {}) {
+    crypto::Init();
+    REQUIRE(store::Migrate(pool, Migrations()).value() >= 2);
+  }
+  /// Enrols and confirms an authenticator app; returns its seed.
+  std::string Enrol() {
+    auto e = service.StartTotp(subject, "Phone", "alice").value();
+    std::string seed = Decode32(e.secret_base32);
+    REQUIRE(seed.size() == 20);
+    CHECK(service.ConfirmTotp(subject, e.factor_id, "000000x").value() == CodeOutcome::kMalformed);
+    auto code = TotpCode(seed, clock.NowUnix() / 30);
+    REQUIRE(service.ConfirmTotp(subject, e.factor_id, code).value() == CodeOutcome::kVerified);
+    return seed;
+  }
+  Verification Totp(const std::string& challenge, const std::string& code) {
+    return service.Verify(challenge, subject, false, code).value();
+  }
+
+  FakeClock clock{1'800'000'000};
+  store::PgPool pool;
+  store::RedisClient redis;
+  PgFactorStore factors;
+  ChallengeStore challenges;
+  MfaService service;
+  std::string subject = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+};
+
+}  // namespace
+
+TEST_CASE("an enrolled authenticator app verifies each time step once", "[mfa]") {
+  Fixture f;
+  auto seed = f.Enrol();
+  auto list = f.service.List(f.subject).value();
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].active);
+  CHECK(list[0].sealed_secret.find(seed) == std::string::npos);  // sealed at rest
+
+  // The enrolment code's step is used up: the same code is a replay.
+  f.clock.Advance(std::chrono::seconds(5));
+  auto c1 = f.service.StartChallenge(f.subject).value();
+  const auto step = f.clock.NowUnix() / 30;
+  CHECK(f.Totp(c1, TotpCode(seed, step)).outcome == CodeOutcome::kWrong);
+  f.clock.Advance(std::chrono::seconds(30));
+  auto now_step = f.clock.NowUnix() / 30;
+  CHECK(f.Totp(c1, TotpCode(seed, now_step - 2)).outcome == CodeOutcome::kWrong);  // too old
+  CHECK(f.Totp(c1, TotpCode(seed, now_step)).outcome == CodeOutcome::kVerified);
+  // The challenge is over once verified, and the step cannot come back, nor an earlier one.
+  auto c2 = f.service.StartChallenge(f.subject).value();
+  CHECK(f.Totp(c2, TotpCode(seed, now_step)).outcome == CodeOutcome::kWrong);
+  CHECK(f.Totp(c2, TotpCode(seed, now_step - 1)).outcome == CodeOutcome::kWrong);
+  CHECK(f.Totp(c1, TotpCode(seed, now_step + 1)).outcome == CodeOutcome::kChallengeEnded);
+}
+
+TEST_CASE("five wrong codes end a challenge and ten lock the person", "[mfa]") {
+  Fixture f;
+  auto seed = f.Enrol();
+  f.clock.Advance(std::chrono::seconds(60));
+  auto c1 = f.service.StartChallenge(f.subject).value();
+  for (int i = 0; i < 4; ++i) {
+    auto v = f.Totp(c1, "000000");
+    CHECK(v.outcome == CodeOutcome::kWrong);
+    CHECK(v.tries_left == 4 - i);
+  }
+  CHECK(f.Totp(c1, "000000").outcome == CodeOutcome::kChallengeEnded);
+  // The sixth try, even with the right code, finds the challenge ended.
+  CHECK(f.Totp(c1, TotpCode(seed, f.clock.NowUnix() / 30)).outcome == CodeOutcome::kChallengeEnded);
+  // Malformed codes do not count.
+  auto c2 = f.service.StartChallenge(f.subject).value();
+  CHECK(f.Totp(c2, "12 345").outcome == CodeOutcome::kMalformed);
+  for (int i = 0; i < 4; ++i) CHECK(f.Totp(c2, "000000").outcome == CodeOutcome::kWrong);
+  // Ten wrong codes across challenges: locked, and a right code does not pass.
+  CHECK(f.Totp(c2, "000000").outcome == CodeOutcome::kLocked);
+  auto c3 = f.service.StartChallenge(f.subject).value();
+  f.clock.Advance(std::chrono::seconds(30));
+  CHECK(f.Totp(c3, TotpCode(seed, f.clock.NowUnix() / 30)).outcome == CodeOutcome::kLocked);
+}
+
+TEST_CASE("recovery codes work once each and are replaced by a new set", "[mfa]") {
+  Fixture f;
+  f.Enrol();
+  auto codes = f.service.GenerateRecoveryCodes(f.subject).value();
+  REQUIRE(codes.size() == 10);
+  CHECK(codes[0].size() == 11);
+  CHECK(codes[0][5] == '-');
+  auto c = f.service.StartChallenge(f.subject).value();
+  auto v = f.service.Verify(c, f.subject, true, codes[3]).value();
+  CHECK(v.outcome == CodeOutcome::kVerified);
+  CHECK(v.recovery_codes_left == 9);
+  auto c2 = f.service.StartChallenge(f.subject).value();
+  CHECK(f.service.Verify(c2, f.subject, true, codes[3]).value().outcome == CodeOutcome::kWrong);
+  // Case, spaces and the dash do not matter.
+  std::string shouted = codes[4];
+  for (auto& ch : shouted) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  shouted.erase(5, 1);
+  CHECK(f.service.Verify(c2, f.subject, true, shouted).value().outcome == CodeOutcome::kVerified);
+  auto fresh = f.service.GenerateRecoveryCodes(f.subject).value();
+  auto c3 = f.service.StartChallenge(f.subject).value();
+  CHECK(f.service.Verify(c3, f.subject, true, codes[5]).value().outcome == CodeOutcome::kWrong);
+  CHECK(f.service.Verify(c3, f.subject, true, fresh[0]).value().outcome == CodeOutcome::kVerified);
+  CHECK(f.service.Reset(f.subject).value() == 1);
+  CHECK(f.service.List(f.subject).value().empty());
+  CHECK(f.service.RecoveryCodesLeft(f.subject).value() == 0);
+}
