@@ -2,6 +2,7 @@
 
 #include "idp/auth/v1/auth.grpc.pb.h"
 #include "idp/common/config.hpp"
+#include "idp/mfa/v1/mfa.grpc.pb.h"
 #include "idp/rpc/channel.hpp"
 #include "idp/rpc/status.hpp"
 #include "idp/token/v1/token.grpc.pb.h"
@@ -142,6 +143,16 @@ int Run(int argc, char** argv) {
   add->add_option("--refresh-token-ttl", refresh_ttl, "seconds");
   auto* list_clients = clients->add_subcommand("list", "list clients");
 
+  // factors (the help-desk path)
+  auto* factors = app.add_subcommand("factors", "a person's second factors");
+  factors->require_subcommand(1);
+  std::string mfa_target;
+  factors->add_option("--mfa", mfa_target, "mfa service address (default: mfa.listen)");
+  auto* list_factors = factors->add_subcommand("list", "list a person's factors");
+  list_factors->add_option("--username", username, "login name")->required();
+  auto* reset_factors = factors->add_subcommand("reset", "remove every factor and recovery code");
+  reset_factors->add_option("--username", username, "login name")->required();
+
   // keys
   auto* keys = app.add_subcommand("keys", "signing keys");
   keys->require_subcommand(1);
@@ -281,6 +292,46 @@ int Run(int argc, char** argv) {
         Print(g, out, human.empty() ? "(no clients)" : human.substr(0, human.size() - 1));
         return 0;
       }
+    }
+    if (factors->parsed()) {
+      auto auth = auth::v1::AuthService::NewStub(
+          rpc::MakeChannel(Target(g, g.auth_target, "auth.listen", "127.0.0.1:7001")));
+      grpc::ClientContext fctx;
+      rpc::PrepareContext(fctx, "", std::chrono::seconds(10));
+      auth::v1::FindUserRequest find;
+      find.set_username(username);
+      auth::v1::FindUserResponse found;
+      auto st = auth->FindUser(&fctx, find, &found);
+      if (!st.ok()) return Fail(st, "factors");
+      auto stub = mfa::v1::MfaService::NewStub(
+          rpc::MakeChannel(Target(g, mfa_target, "mfa.listen", "127.0.0.1:7002")));
+      grpc::ClientContext ctx;
+      rpc::PrepareContext(ctx, "", std::chrono::seconds(10));
+      if (list_factors->parsed()) {
+        mfa::v1::ListFactorsRequest req;
+        req.set_subject(found.user().subject());
+        mfa::v1::ListFactorsResponse resp;
+        st = stub->ListFactors(&ctx, req, &resp);
+        if (!st.ok()) return Fail(st, "factors list");
+        json::array out;
+        std::string human;
+        for (const auto& f : resp.factors()) {
+          std::string type = mfa::v1::FactorType_Name(f.type());
+          out.emplace_back(json::object{{"id", f.id()}, {"type", type}, {"label", f.label()},
+                                        {"active", f.active()}});
+          human += type + "\t" + f.label() + (f.active() ? "" : " (pending)") + "\n";
+        }
+        Print(g, out, human.empty() ? "(no factors)" : human.substr(0, human.size() - 1));
+        return 0;
+      }
+      mfa::v1::ResetFactorsRequest req;
+      req.set_subject(found.user().subject());
+      mfa::v1::ResetFactorsResponse resp;
+      st = stub->ResetFactors(&ctx, req, &resp);
+      if (!st.ok()) return Fail(st, "factors reset");
+      Print(g, json::object{{"username", username}, {"removed", resp.removed()}},
+            "removed " + std::to_string(resp.removed()) + " factors of " + username);
+      return 0;
     }
     if (keys->parsed() && rotate->parsed()) {
       auto stub = token::v1::TokenService::NewStub(

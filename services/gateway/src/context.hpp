@@ -85,6 +85,10 @@ Awaitable<Response> HandleUserinfo(Context& ctx, Request& req);
 Awaitable<Response> HandleRevoke(Context& ctx, Request& req);
 Awaitable<Response> HandleIntrospect(Context& ctx, Request& req);
 Awaitable<Response> HandleEndSession(Context& ctx, Request& req);
+Awaitable<Response> HandleMfaPage(Context& ctx, Request& req);
+Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleAccountMfa(Context& ctx, Request& req);
+Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req);
 Awaitable<Response> HandleHealthz(Context& ctx, Request& req);
 Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
 
@@ -119,6 +123,20 @@ ClientAuthParse ParseClientAuth(const Context& ctx, const Request& req, const ht
 /// back-channel logout clients) and deletes it. Either failure is returned.
 Awaitable<Status> EndSession(Context& ctx, const Request& req, const Session& session,
                              const std::string& cookie);
+
+/// Completes a sign-in whose every step passed: ends any older session (a new id at every
+/// authentication), creates the session, deletes the flow, and resumes the authorization, the
+/// flow's local return page, or the portal.
+Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::string& flow_id,
+                                 const Flow& flow, const Session& session);
+
+/// The name of the application a flow signs in to (empty for the portal).
+Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow);
+/// The page for a flow that expired or belongs to another browser.
+Response FlowExpiredPage(const Context& ctx);
+
+/// Starts a sign-in for the portal (returning to `return_to`, a local path) and redirects to it.
+Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::string_view return_to);
 
 /// Builds the discovery document (OIDC Discovery §3) for `issuer`.
 std::string BuildDiscovery(const std::string& issuer);

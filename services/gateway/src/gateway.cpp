@@ -119,6 +119,19 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
     if (!get && !post) co_return not_allowed("GET, POST");
     co_return co_await HandleUserinfo(ctx, req);
   }
+  if (p == "/mfa") {
+    if (get) co_return co_await HandleMfaPage(ctx, req);
+    if (post) co_return co_await HandleMfaSubmit(ctx, req);
+    co_return not_allowed("GET, POST");
+  }
+  if (p == "/account/mfa") {
+    if (!get) co_return not_allowed("GET, HEAD");
+    co_return co_await HandleAccountMfa(ctx, req);
+  }
+  if (p.rfind("/account/mfa/", 0) == 0) {
+    if (!post) co_return not_allowed("POST");
+    co_return co_await HandleAccountMfaAction(ctx, req);
+  }
   if (p == "/") {
     if (!get) co_return not_allowed("GET, HEAD");
     co_return co_await HandlePortal(ctx, req);

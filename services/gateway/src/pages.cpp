@@ -3,6 +3,8 @@
 #include "gateway_static.hpp"
 #include "gateway_templates.hpp"
 
+#include "idp/crypto/crypto.hpp"
+
 #include <kainjow/mustache.hpp>
 
 #include <map>
@@ -54,6 +56,7 @@ std::string Pages::Portal(const PortalView& v) const {
     apps << app;
   }
   d.set("has_apps", !v.apps.empty());
+  d.set("advice", v.advice);
   d.set("apps", apps);
   return Layout("Applications", Render("portal.mustache", d));
 }
@@ -99,6 +102,55 @@ std::string Pages::FormPost(const std::string& action,
   }
   d.set("fields", list);
   return Layout("Returning to the application", Render("form_post.mustache", d));
+}
+
+std::string Pages::Mfa(const MfaView& v) const {
+  data d;
+  d.set("flow", v.flow);
+  d.set("csrf", v.csrf);
+  if (!v.client_name.empty()) d.set("client_name", v.client_name);
+  if (!v.error.empty()) d.set("error", v.error);
+  d.set("recovery", v.recovery);
+  d.set("has_recovery", v.has_recovery);
+  return Layout("Verify it's you", Render("mfa.mustache", d));
+}
+
+std::string Pages::AccountMfa(const AccountMfaView& v) const {
+  data d;
+  d.set("csrf", v.csrf);
+  data totps{data::type::list};
+  for (const auto& f : v.totps) {
+    data t;
+    t.set("id", f.id);
+    t.set("label", f.label);
+    t.set("csrf", v.csrf);
+    totps << t;
+  }
+  d.set("totps", totps);
+  d.set("has_totps", !v.totps.empty());
+  d.set("recovery_left", std::to_string(v.recovery_left));
+  d.set("advice", v.advice);
+  if (!v.message.empty()) d.set("message", v.message);
+  if (!v.error.empty()) d.set("error", v.error);
+  return Layout("Multi-factor authentication", Render("account_mfa.mustache", d));
+}
+
+std::string Pages::TotpSetup(const TotpSetupView& v) const {
+  data d;
+  d.set("csrf", v.csrf);
+  d.set("factor_id", v.factor_id);
+  d.set("secret", v.secret);
+  d.set("qr", crypto::Base64Encode(v.qr_svg));
+  if (!v.error.empty()) d.set("error", v.error);
+  return Layout("Set up authenticator app", Render("totp_setup.mustache", d));
+}
+
+std::string Pages::RecoveryCodes(const std::vector<std::string>& codes) const {
+  data d;
+  data list{data::type::list};
+  for (const auto& c : codes) list << data(c);
+  d.set("codes", list);
+  return Layout("Recovery codes", Render("recovery_codes.mustache", d));
 }
 
 const std::string* StaticFile(const std::string& name) {

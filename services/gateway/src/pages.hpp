@@ -25,6 +25,7 @@ struct PortalView {
   std::string username;
   std::string csrf;
   std::vector<PortalApp> apps;
+  bool advice = false;  ///< fewer than two ways to verify: suggest adding one
 };
 
 struct LogoutConfirmView {
@@ -33,6 +34,37 @@ struct LogoutConfirmView {
   std::string client_id;
   std::string post_logout_redirect_uri;
   std::string state;
+};
+
+struct MfaView {
+  std::string flow;
+  std::string csrf;
+  std::string client_name;
+  std::string error;
+  bool recovery = false;      ///< the recovery-code form instead of the authenticator app
+  bool has_recovery = false;  ///< the person has recovery codes left
+};
+
+struct FactorView {
+  std::string id;
+  std::string label;
+};
+
+struct AccountMfaView {
+  std::string csrf;
+  std::vector<FactorView> totps;
+  int recovery_left = 0;
+  bool advice = false;  ///< fewer than two ways to verify
+  std::string message;
+  std::string error;
+};
+
+struct TotpSetupView {
+  std::string csrf;
+  std::string factor_id;
+  std::string secret;
+  std::string qr_svg;
+  std::string error;
 };
 
 /// Thread-safe (templates are parsed per call; they are small).
@@ -47,6 +79,10 @@ class Pages {
                     const std::string& action = "") const;
   std::string SignedOut() const;
   std::string LogoutConfirm(const LogoutConfirmView& view) const;
+  std::string Mfa(const MfaView& view) const;
+  std::string AccountMfa(const AccountMfaView& view) const;
+  std::string TotpSetup(const TotpSetupView& view) const;
+  std::string RecoveryCodes(const std::vector<std::string>& codes) const;
   /// OAuth 2.0 Form Post Response Mode: a form of `fields` posted to `action` by a script.
   std::string FormPost(const std::string& action,
                        const std::vector<std::pair<std::string, std::string>>& fields) const;

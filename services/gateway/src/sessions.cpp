@@ -59,7 +59,10 @@ Session SessionFromJson(const json::object& o) {
 }
 
 json::object ToJson(const Flow& f) {
-  json::object o{{"browser", f.browser}, {"csrf", f.csrf}, {"created_at", f.created_at}};
+  json::object o{{"browser", f.browser},         {"csrf", f.csrf},
+                 {"created_at", f.created_at},    {"return_to", f.return_to},
+                 {"subject", f.subject},          {"password_at", f.password_at},
+                 {"challenge_id", f.challenge_id}};
   if (f.authorize) {
     const auto& a = *f.authorize;
     json::object az{{"client_id", a.client_id},
@@ -83,6 +86,10 @@ Flow FlowFromJson(const json::object& o) {
   f.browser = Str(o, "browser");
   f.csrf = Str(o, "csrf");
   f.created_at = Int(o, "created_at");
+  f.return_to = Str(o, "return_to");
+  f.subject = Str(o, "subject");
+  f.password_at = Int(o, "password_at");
+  f.challenge_id = Str(o, "challenge_id");
   if (const auto* az = o.if_contains("authorize"); az && az->is_object()) {
     const auto& x = az->as_object();
     AuthorizeRequest a;
@@ -190,6 +197,20 @@ boost::asio::awaitable<Result<std::optional<Flow>>> SessionStore::GetFlow(const 
 boost::asio::awaitable<Status> SessionStore::DeleteFlow(const std::string& id) {
   std::string key = FlowKey(id);
   auto op = [&] { return CheckReply(redis_.Command({"DEL", key})); };
+  Status st = co_await RunBlocking(pool_, op);
+  co_return st;
+}
+
+boost::asio::awaitable<Status> SessionStore::UpdateFlow(const std::string& id, const Flow& flow) {
+  std::string key = FlowKey(id);
+  std::string value = json::serialize(ToJson(flow));
+  // XX: only an existing flow; KEEPTTL: its deadline stays.
+  auto op = [&] {
+    auto r = redis_.Command({"SET", key, value, "XX", "KEEPTTL"});
+    if (!r) return Status(r.error());
+    if (r->is_nil()) return Status(NotFound("flow expired"));
+    return CheckReply(r);
+  };
   Status st = co_await RunBlocking(pool_, op);
   co_return st;
 }

@@ -53,7 +53,12 @@ struct Flow {
   std::string browser;                      ///< value of the browser cookie that started it
   std::string csrf;
   std::optional<AuthorizeRequest> authorize;  ///< empty when the portal itself was opened
+  std::string return_to;                    ///< a local page to go back to (portal flows)
   std::int64_t created_at = 0;
+  // After the password (the partial, pre-MFA state: it never counts as signed in).
+  std::string subject;
+  std::int64_t password_at = 0;
+  std::string challenge_id;                 ///< the mfa service's challenge for this sign-in
 };
 
 struct SessionPolicy {
@@ -79,6 +84,8 @@ class SessionStore {
   boost::asio::awaitable<Result<std::string>> CreateFlow(const Flow& flow);
   boost::asio::awaitable<Result<std::optional<Flow>>> GetFlow(const std::string& id);
   boost::asio::awaitable<Status> DeleteFlow(const std::string& id);
+  /// Rewrites a flow, keeping its remaining lifetime (the pre-MFA step never outlives it).
+  boost::asio::awaitable<Status> UpdateFlow(const std::string& id, const Flow& flow);
 
   /// True when Redis answers PING.
   boost::asio::awaitable<bool> Ping();

@@ -62,6 +62,40 @@ Awaitable<Result<mfa::v1::ListFactorsResponse>> Upstreams::ListFactors(std::stri
   IDP_UNARY(mfa, ListFactors, mfa::v1::ListFactorsResponse, req);
 }
 
+Awaitable<Result<mfa::v1::StartTotpEnrolmentResponse>> Upstreams::StartTotpEnrolment(
+    std::string_view rid, const mfa::v1::StartTotpEnrolmentRequest& req) {
+  IDP_UNARY(mfa, StartTotpEnrolment, mfa::v1::StartTotpEnrolmentResponse, req);
+}
+
+Awaitable<Result<mfa::v1::ConfirmTotpEnrolmentResponse>> Upstreams::ConfirmTotpEnrolment(
+    std::string_view rid, const mfa::v1::ConfirmTotpEnrolmentRequest& req) {
+  IDP_UNARY(mfa, ConfirmTotpEnrolment, mfa::v1::ConfirmTotpEnrolmentResponse, req);
+}
+
+Awaitable<Result<mfa::v1::RemoveFactorResponse>> Upstreams::RemoveFactor(
+    std::string_view rid, const mfa::v1::RemoveFactorRequest& req) {
+  IDP_UNARY(mfa, RemoveFactor, mfa::v1::RemoveFactorResponse, req);
+}
+
+Awaitable<Result<mfa::v1::StartChallengeResponse>> Upstreams::StartChallenge(
+    std::string_view rid, const std::string& subject) {
+  mfa::v1::StartChallengeRequest req;
+  req.set_subject(subject);
+  IDP_UNARY(mfa, StartChallenge, mfa::v1::StartChallengeResponse, req);
+}
+
+Awaitable<Result<mfa::v1::VerifyCodeResponse>> Upstreams::VerifyCode(
+    std::string_view rid, const mfa::v1::VerifyCodeRequest& req) {
+  IDP_UNARY(mfa, VerifyCode, mfa::v1::VerifyCodeResponse, req);
+}
+
+Awaitable<Result<mfa::v1::GenerateRecoveryCodesResponse>> Upstreams::GenerateRecoveryCodes(
+    std::string_view rid, const std::string& subject) {
+  mfa::v1::GenerateRecoveryCodesRequest req;
+  req.set_subject(subject);
+  IDP_UNARY(mfa, GenerateRecoveryCodes, mfa::v1::GenerateRecoveryCodesResponse, req);
+}
+
 Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(std::string_view rid,
                                                                      const std::string& client_id) {
   token::v1::GetClientRequest req;

@@ -34,6 +34,18 @@ class Upstreams {
   Awaitable<Result<auth::v1::GetUserResponse>> GetUser(std::string_view rid, const std::string& subject);
   Awaitable<Result<mfa::v1::ListFactorsResponse>> ListFactors(std::string_view rid,
                                                               const std::string& subject);
+  Awaitable<Result<mfa::v1::StartTotpEnrolmentResponse>> StartTotpEnrolment(
+      std::string_view rid, const mfa::v1::StartTotpEnrolmentRequest& req);
+  Awaitable<Result<mfa::v1::ConfirmTotpEnrolmentResponse>> ConfirmTotpEnrolment(
+      std::string_view rid, const mfa::v1::ConfirmTotpEnrolmentRequest& req);
+  Awaitable<Result<mfa::v1::RemoveFactorResponse>> RemoveFactor(
+      std::string_view rid, const mfa::v1::RemoveFactorRequest& req);
+  Awaitable<Result<mfa::v1::StartChallengeResponse>> StartChallenge(std::string_view rid,
+                                                                    const std::string& subject);
+  Awaitable<Result<mfa::v1::VerifyCodeResponse>> VerifyCode(std::string_view rid,
+                                                            const mfa::v1::VerifyCodeRequest& req);
+  Awaitable<Result<mfa::v1::GenerateRecoveryCodesResponse>> GenerateRecoveryCodes(
+      std::string_view rid, const std::string& subject);
   Awaitable<Result<token::v1::GetClientResponse>> GetClient(std::string_view rid,
                                                             const std::string& client_id);
   Awaitable<Result<token::v1::ListClientsResponse>> ListPortalClients(std::string_view rid);

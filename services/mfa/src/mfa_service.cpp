@@ -5,6 +5,7 @@
 
 #include "idp/common/log.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace idp::mfa {
@@ -121,12 +122,12 @@ Result<Verification> MfaService::Wrong(const std::string& challenge_id,
   if (*failures >= policy_.person_failures) {
     (void)challenges_.End(challenge_id);
     v.outcome = CodeOutcome::kLocked;
-  } else if (*tries < 0 || *tries >= policy_.challenge_tries) {
-    (void)challenges_.End(challenge_id);
+  } else if (*tries < 0) {
     v.outcome = CodeOutcome::kChallengeEnded;
   } else {
+    // The allowed wrong codes are answered as wrong; the next try finds the challenge ended.
     v.outcome = CodeOutcome::kWrong;
-    v.tries_left = policy_.challenge_tries - *tries;
+    v.tries_left = std::max(0, policy_.challenge_tries - *tries);
   }
   return v;
 }

@@ -15,26 +15,34 @@ std::int64_t NowUnix() {
       .count();
 }
 
-Awaitable<std::string> ClientName(Context& ctx, const Request& req, const Flow& flow) {
-  if (!flow.authorize) co_return std::string();
-  auto c = co_await ctx.upstreams.GetClient(req.request_id, flow.authorize->client_id);
-  co_return c ? c->client().name() : std::string();
-}
-
 Response LoginPage(const Context& ctx, int status, const LoginView& view) {
   auto r = Response::Html(status, ctx.pages.Login(view));
   AddPageHeaders(r);
   return r;
 }
 
-/// Starts a sign-in for the portal itself and sends the browser to its page.
-Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req) {
+}  // namespace
+
+Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow) {
+  if (!flow.authorize) co_return std::string();
+  auto c = co_await ctx.upstreams.GetClient(req.request_id, flow.authorize->client_id);
+  co_return c ? c->client().name() : std::string();
+}
+
+Response FlowExpiredPage(const Context& ctx) {
+  return ErrorPage(ctx, 400, "Sign-in expired",
+                   "This sign-in page has expired or was opened in another browser.",
+                   "Go back to the application, or to the portal, and sign in again.");
+}
+
+Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::string_view return_to) {
   Flow flow;
   auto browser = req.Cookie(ctx.cookies.browser);
   flow.browser = browser && browser->size() == 43 ? *browser : crypto::RandomToken(32);
   flow.csrf = crypto::RandomToken(32);
+  flow.return_to = std::string(return_to);
   std::string browser_value = flow.browser;
-  auto id = co_await ctx.sessions.CreateFlow(std::move(flow));
+  auto id = co_await ctx.sessions.CreateFlow(flow);
   if (!id) co_return UpstreamErrorPage(ctx, id.error());
   auto r = SeeOther("/login?" + http::EncodeQuery({{"flow", *id}}));
   if (!browser || *browser != browser_value) {
@@ -43,29 +51,45 @@ Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req) {
   co_return r;
 }
 
-Response FlowExpired(const Context& ctx) {
-  return ErrorPage(ctx, 400, "Sign-in expired",
-                   "This sign-in page has expired or was opened in another browser.",
-                   "Go back to the application, or to the portal, and sign in again.");
-}
+Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::string& flow_id,
+                                 const Flow& flow, const Session& session) {
+  // A new session id at every authentication (SECURITY §50): the old one is ended.
+  if (auto old = req.Cookie(ctx.cookies.session)) {
+    Status ended = co_await ctx.sessions.DeleteSession(*old);
+    (void)ended;
+  }
+  auto cookie = co_await ctx.sessions.CreateSession(session);
+  if (!cookie) co_return UpstreamErrorPage(ctx, cookie.error());
+  Status flow_deleted = co_await ctx.sessions.DeleteFlow(flow_id);
+  (void)flow_deleted;
+  log::Info("signed in", {{"request_id", req.request_id}, {"subject", session.subject}});
 
-}  // namespace
+  Response r;
+  if (flow.authorize) {
+    r = co_await CompleteAuthorization(ctx, req, *flow.authorize, session);
+  } else {
+    // Only our own pages: never an open redirect (SECURITY §62).
+    r = SeeOther(flow.return_to == "/account/mfa" ? flow.return_to : "/");
+  }
+  r.AddHeader("Set-Cookie", SessionCookie(ctx, *cookie, std::nullopt));
+  co_return r;
+}
 
 Awaitable<Response> HandleLoginPage(Context& ctx, Request& req) {
   auto query = http::Params::Parse(req.query);
   auto flow_id = query ? query->Get("flow") : std::nullopt;
-  if (!flow_id) co_return co_await StartPortalFlow(ctx, req);
+  if (!flow_id) co_return co_await StartPortalFlow(ctx, req, "");
   auto flow = co_await ctx.sessions.GetFlow(*flow_id);
   if (!flow) co_return UpstreamErrorPage(ctx, flow.error());
   if (!*flow || req.Cookie(ctx.cookies.browser) != (*flow)->browser) {
-    if (*flow && (*flow)->authorize) co_return FlowExpired(ctx);
-    co_return co_await StartPortalFlow(ctx, req);
+    if (*flow && (*flow)->authorize) co_return FlowExpiredPage(ctx);
+    co_return co_await StartPortalFlow(ctx, req, "");
   }
   LoginView view;
   view.flow = *flow_id;
   view.csrf = (*flow)->csrf;
   if ((*flow)->authorize) view.username = (*flow)->authorize->login_hint;
-  view.client_name = co_await ClientName(ctx, req, **flow);
+  view.client_name = co_await FlowClientName(ctx, req, **flow);
   co_return LoginPage(ctx, 200, view);
 }
 
@@ -78,7 +102,7 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   auto flow_id = form->Get("flow").value_or("");
   auto flow_result = co_await ctx.sessions.GetFlow(flow_id);
   if (!flow_result) co_return UpstreamErrorPage(ctx, flow_result.error());
-  if (!*flow_result) co_return FlowExpired(ctx);
+  if (!*flow_result) co_return FlowExpiredPage(ctx);
   Flow flow = std::move(**flow_result);
 
   // The flow belongs to this browser, and the form to this flow (SECURITY §58).
@@ -98,7 +122,7 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   view.username = form->Get("username").value_or("");
   auto password = form->Get("password").value_or("");
   if (view.username.empty() || password.empty()) {
-    view.client_name = co_await ClientName(ctx, req, flow);
+    view.client_name = co_await FlowClientName(ctx, req, flow);
     view.error = "Enter your username and password.";
     co_return LoginPage(ctx, 400, view);
   }
@@ -112,7 +136,7 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   if (!verified) co_return UpstreamErrorPage(ctx, verified.error());
   if (!verified->has_verified()) {
     // One message for unknown user, wrong password and disabled account (SECURITY §46).
-    view.client_name = co_await ClientName(ctx, req, flow);
+    view.client_name = co_await FlowClientName(ctx, req, flow);
     view.error = kInvalidCredentials;
     co_return LoginPage(ctx, 401, view);
   }
@@ -121,42 +145,31 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   // No code and no SSO session before every required factor has passed (SECURITY §38).
   auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
   if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
-  for (const auto& f : factors->factors()) {
-    if (f.active()) {
-      log::Warn("mfa required but not yet served", {{"request_id", req.request_id}});
-      co_return ErrorPage(ctx, 403, "Second step required",
-                          "Your account is protected by multi-factor authentication, which this "
-                          "version of the sign-in page cannot complete yet.",
-                          "Contact your administrator.");
+  bool has_factor = false;
+  for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
+  const std::int64_t now = NowUnix();
+  if (has_factor) {
+    auto challenge = co_await ctx.upstreams.StartChallenge(req.request_id, subject);
+    if (!challenge) co_return UpstreamErrorPage(ctx, challenge.error());
+    flow.subject = subject;
+    flow.password_at = now;
+    flow.challenge_id = challenge->challenge_id();
+    Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
+    if (!updated) {
+      if (updated.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx);
+      co_return UpstreamErrorPage(ctx, updated.error());
     }
+    co_return SeeOther("/mfa?" + http::EncodeQuery({{"flow", flow_id}}));
   }
 
-  // A new session id at every authentication (SECURITY §50): the old one is ended.
-  if (auto old = req.Cookie(ctx.cookies.session)) {
-    Status ended = co_await ctx.sessions.DeleteSession(*old);
-    (void)ended;
-  }
   Session session;
   session.subject = subject;
-  session.auth_time = NowUnix();
+  session.auth_time = now;
   session.amr = {"pwd"};
   session.acr = "aal1";
   session.sid = crypto::RandomToken(16);
   session.csrf = crypto::RandomToken(32);
-  auto cookie = co_await ctx.sessions.CreateSession(session);
-  if (!cookie) co_return UpstreamErrorPage(ctx, cookie.error());
-  Status flow_deleted = co_await ctx.sessions.DeleteFlow(flow_id);
-  (void)flow_deleted;
-  log::Info("signed in", {{"request_id", req.request_id}, {"subject", subject}});
-
-  Response r;
-  if (flow.authorize) {
-    r = co_await CompleteAuthorization(ctx, req, *flow.authorize, session);
-  } else {
-    r = SeeOther("/");
-  }
-  r.AddHeader("Set-Cookie", SessionCookie(ctx, *cookie, std::nullopt));
-  co_return r;
+  co_return co_await FinishSignIn(ctx, req, flow_id, flow, session);
 }
 
 }  // namespace idp::gateway

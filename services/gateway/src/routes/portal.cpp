@@ -24,7 +24,15 @@ Awaitable<Response> HandlePortal(Context& ctx, Request& req) {
   auto clients = co_await ctx.upstreams.ListPortalClients(req.request_id);
   if (!clients) co_return UpstreamErrorPage(ctx, clients.error());
 
+  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, (*session)->subject);
+  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  int methods = 0;
+  for (const auto& f : factors->factors()) {
+    if (f.active() && f.type() != mfa::v1::FACTOR_TYPE_RECOVERY_CODES) ++methods;
+  }
+
   PortalView view;
+  view.advice = methods < 2;
   view.username = user->user().name().empty() ? user->user().username() : user->user().name();
   view.csrf = (*session)->csrf;
   for (const auto& c : clients->clients()) {

@@ -1,0 +1,154 @@
+// GET /account/mfa and its POST actions: the person manages their second factors. Changes need a
+// recent sign-in, and one that passed MFA when the person already has a factor (SECURITY §57).
+#include "../context.hpp"
+
+#include "idp/common/log.hpp"
+#include "idp/crypto/crypto.hpp"
+
+namespace idp::gateway {
+namespace {
+
+constexpr std::int64_t kFreshSignIn = 15 * 60;
+
+std::int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Response Page(std::string html) {
+  auto r = Response::Html(200, std::move(html));
+  AddPageHeaders(r);
+  return r;
+}
+
+bool PassedMfa(const Session& s) {
+  for (const auto& a : s.amr) {
+    if (a == "mfa") return true;
+  }
+  return false;
+}
+
+/// The management page with the person's factors.
+Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& session,
+                             std::string_view message, std::string_view error) {
+  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, session.subject);
+  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  AccountMfaView view;
+  view.csrf = session.csrf;
+  view.message = std::string(message);
+  view.error = std::string(error);
+  int methods = 0;
+  for (const auto& f : factors->factors()) {
+    if (f.type() == mfa::v1::FACTOR_TYPE_TOTP && f.active()) {
+      view.totps.push_back({f.id(), f.label()});
+      ++methods;
+    } else if (f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES) {
+      view.recovery_left = std::atoi(f.label().c_str());
+    } else if (f.active()) {
+      ++methods;
+    }
+  }
+  view.advice = methods < 2;
+  co_return Page(ctx.pages.AccountMfa(view));
+}
+
+}  // namespace
+
+Awaitable<Response> HandleAccountMfa(Context& ctx, Request& req) {
+  auto session = co_await CurrentSession(ctx, req);
+  if (!session) co_return UpstreamErrorPage(ctx, session.error());
+  if (!*session) co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
+  co_return co_await Overview(ctx, req, **session, "", "");
+}
+
+Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
+  auto session_result = co_await CurrentSession(ctx, req);
+  if (!session_result) co_return UpstreamErrorPage(ctx, session_result.error());
+  if (!*session_result) co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
+  const Session session = **session_result;
+  auto form = http::Params::Parse(req.body);
+  if (!form || !crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), session.csrf)) {
+    co_return ErrorPage(ctx, 403, "Request refused",
+                        "This form was not sent by the page we showed you.",
+                        "Reload the page and try again.");
+  }
+  // Changing factors needs a recent sign-in, through MFA when the person has a factor.
+  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, session.subject);
+  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  bool has_factor = false;
+  for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
+  if (NowUnix() - session.auth_time > kFreshSignIn || (has_factor && !PassedMfa(session))) {
+    co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
+  }
+
+  const std::string& path = req.path;
+  if (path == "/account/mfa/totp") {
+    auto user = co_await ctx.upstreams.GetUser(req.request_id, session.subject);
+    mfa::v1::StartTotpEnrolmentRequest start;
+    start.set_subject(session.subject);
+    start.set_account_name(user ? user->user().username() : "");
+    auto e = co_await ctx.upstreams.StartTotpEnrolment(req.request_id, start);
+    if (!e) co_return UpstreamErrorPage(ctx, e.error());
+    co_return Page(ctx.pages.TotpSetup(
+        {session.csrf, e->factor_id(), e->secret_base32(), e->qr_svg(), ""}));
+  }
+  if (path == "/account/mfa/totp/confirm") {
+    mfa::v1::ConfirmTotpEnrolmentRequest confirm;
+    confirm.set_subject(session.subject);
+    confirm.set_factor_id(form->Get("factor_id").value_or(""));
+    confirm.set_code(form->Get("code").value_or(""));
+    auto c = co_await ctx.upstreams.ConfirmTotpEnrolment(req.request_id, confirm);
+    if (!c) {
+      if (c.error().code == ErrorCode::kNotFound) {
+        co_return co_await Overview(ctx, req, session, "", "That setup has expired; start again.");
+      }
+      co_return UpstreamErrorPage(ctx, c.error());
+    }
+    if (c->outcome() != mfa::v1::ConfirmTotpEnrolmentResponse::OUTCOME_CONFIRMED) {
+      // Show the same secret again: it is still pending.
+      co_return co_await Overview(
+          ctx, req, session, "",
+          c->outcome() == mfa::v1::ConfirmTotpEnrolmentResponse::OUTCOME_MALFORMED_CODE
+              ? "Enter the 6 digits your authenticator app shows, then try again."
+              : "That code is not right. Set up the app again and enter the code it shows.");
+    }
+    log::Info("authenticator app added", {{"request_id", req.request_id}});
+    // The person just proved the factor: the session is upgraded to MFA (under a new id, as
+    // at every privilege change), so that recovery codes can follow at once.
+    Session upgraded = session;
+    upgraded.auth_time = NowUnix();
+    upgraded.amr = {"pwd", "otp", "mfa"};
+    upgraded.acr = "aal2";
+    auto cookie = co_await ctx.sessions.CreateSession(upgraded);
+    if (!cookie) co_return UpstreamErrorPage(ctx, cookie.error());
+    const std::string old_cookie = req.Cookie(ctx.cookies.session).value_or("");
+    Status ended = co_await ctx.sessions.DeleteSession(old_cookie);
+    (void)ended;
+    auto r = co_await Overview(ctx, req, upgraded, "Your authenticator app is set up.", "");
+    r.AddHeader("Set-Cookie", SessionCookie(ctx, *cookie, std::nullopt));
+    co_return r;
+  }
+  if (path == "/account/mfa/remove") {
+    mfa::v1::RemoveFactorRequest remove;
+    remove.set_subject(session.subject);
+    remove.set_factor_id(form->Get("factor_id").value_or(""));
+    auto r = co_await ctx.upstreams.RemoveFactor(req.request_id, remove);
+    if (!r && r.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, r.error());
+    co_return co_await Overview(ctx, req, session, r ? "The method was removed." : "",
+                                r ? "" : "That method was already removed.");
+  }
+  if (path == "/account/mfa/recovery") {
+    if (!has_factor) {
+      co_return co_await Overview(ctx, req, session, "",
+                                  "Set up an authenticator app first; recovery codes back it up.");
+    }
+    auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(req.request_id, session.subject);
+    if (!codes) co_return UpstreamErrorPage(ctx, codes.error());
+    std::vector<std::string> list(codes->codes().begin(), codes->codes().end());
+    co_return Page(ctx.pages.RecoveryCodes(list));
+  }
+  co_return ErrorPage(ctx, 404, "Page not found", "There is no page at this address.");
+}
+
+}  // namespace idp::gateway

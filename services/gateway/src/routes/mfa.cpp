@@ -1,0 +1,148 @@
+// GET|POST /mfa: the second step of a sign-in (DESIGN flow 3). The flow holds the partial,
+// password-only state; it never counts as signed in (SECURITY §38, §52).
+#include "../context.hpp"
+
+#include "idp/common/log.hpp"
+#include "idp/crypto/crypto.hpp"
+
+namespace idp::gateway {
+namespace {
+
+std::int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// The flow of this browser that passed its password step, or the page to show instead.
+struct PendingFlow {
+  std::string id;
+  Flow flow;
+  std::optional<Response> error;
+};
+
+Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::string& id) {
+  PendingFlow out;
+  out.id = id;
+  auto flow = co_await ctx.sessions.GetFlow(id);
+  if (!flow) {
+    out.error = UpstreamErrorPage(ctx, flow.error());
+  } else if (!*flow || (*flow)->subject.empty() ||
+             req.Cookie(ctx.cookies.browser).value_or("") != (*flow)->browser) {
+    out.error = FlowExpiredPage(ctx);
+  } else {
+    out.flow = std::move(**flow);
+  }
+  co_return out;
+}
+
+Awaitable<bool> HasRecoveryCodes(Context& ctx, const Request& req, const std::string& subject) {
+  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
+  if (!factors) co_return false;
+  for (const auto& f : factors->factors()) {
+    if (f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES && f.active()) co_return true;
+  }
+  co_return false;
+}
+
+Response MfaPage(const Context& ctx, int status, const MfaView& view) {
+  auto r = Response::Html(status, ctx.pages.Mfa(view));
+  AddPageHeaders(r);
+  return r;
+}
+
+}  // namespace
+
+Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
+  auto query = http::Params::Parse(req.query);
+  if (!query || !query->Get("flow")) co_return FlowExpiredPage(ctx);
+  auto pending = co_await LoadPending(ctx, req, *query->Get("flow"));
+  if (pending.error) co_return std::move(*pending.error);
+  MfaView view;
+  view.flow = pending.id;
+  view.csrf = pending.flow.csrf;
+  view.recovery = query->Get("method") == std::optional<std::string>("recovery");
+  view.has_recovery = co_await HasRecoveryCodes(ctx, req, pending.flow.subject);
+  view.client_name = co_await FlowClientName(ctx, req, pending.flow);
+  co_return MfaPage(ctx, 200, view);
+}
+
+Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
+  auto form = http::Params::Parse(req.body);
+  if (!form) co_return ErrorPage(ctx, 400, "Invalid request", "The form could not be read.");
+  const std::string flow_id = form->Get("flow").value_or("");
+  auto pending = co_await LoadPending(ctx, req, flow_id);
+  if (pending.error) co_return std::move(*pending.error);
+  Flow& flow = pending.flow;
+  if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
+    co_return ErrorPage(ctx, 403, "Request refused",
+                        "This form was not sent by the page we showed you.",
+                        "Reload the page and try again.");
+  }
+  bool recovery = form->Get("method") == std::optional<std::string>("recovery");
+  MfaView view;
+  view.flow = pending.id;
+  view.csrf = flow.csrf;
+  view.recovery = recovery;
+
+  mfa::v1::VerifyCodeRequest verify;
+  verify.set_challenge_id(flow.challenge_id);
+  verify.set_subject(flow.subject);
+  verify.set_method(recovery ? mfa::v1::CODE_METHOD_RECOVERY : mfa::v1::CODE_METHOD_TOTP);
+  verify.set_code(form->Get("code").value_or(""));
+  auto result = co_await ctx.upstreams.VerifyCode(req.request_id, verify);
+  if (!result) co_return UpstreamErrorPage(ctx, result.error());
+
+  using R = mfa::v1::VerifyCodeResponse;
+  switch (result->outcome()) {
+    case R::OUTCOME_VERIFIED: {
+      Session session;
+      session.subject = flow.subject;
+      session.auth_time = NowUnix();
+      // RFC 8176: a password and a one-time code, so two factors.
+      session.amr = {"pwd", result->amr().empty() ? "otp" : result->amr(), "mfa"};
+      session.acr = "aal2";
+      session.sid = crypto::RandomToken(16);
+      session.csrf = crypto::RandomToken(32);
+      if (recovery) {
+        log::Info("signed in with a recovery code",
+                  {{"request_id", req.request_id},
+                   {"left", static_cast<std::int64_t>(result->recovery_codes_left())}});
+      }
+      co_return co_await FinishSignIn(ctx, req, pending.id, flow, session);
+    }
+    case R::OUTCOME_MALFORMED_CODE:
+      view.error = recovery ? "Enter a recovery code as it was given to you, like abcde-fghij."
+                            : "Enter the 6 digits your authenticator app shows.";
+      break;
+    case R::OUTCOME_WRONG_CODE:
+      view.error = result->tries_left() == 0
+                       ? std::string("That code is not right, and it was the last try. Sign in again.")
+                       : "That code is not right. " + std::to_string(result->tries_left()) +
+                             (result->tries_left() == 1 ? " try left." : " tries left.");
+      break;
+    case R::OUTCOME_CHALLENGE_ENDED: {
+      Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
+      (void)deleted;
+      co_return ErrorPage(ctx, 401, "Too many wrong codes",
+                          "This sign-in has ended after too many wrong codes.",
+                          "Go back to the application, or to the portal, and sign in again.");
+    }
+    case R::OUTCOME_LOCKED: {
+      Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
+      (void)deleted;
+      auto r = ErrorPage(ctx, 429, "Too many wrong codes",
+                         "Verification is paused for your account after too many wrong codes.",
+                         "Try again in 15 minutes.");
+      r.SetHeader("Retry-After", "900");
+      co_return r;
+    }
+    default:
+      co_return ErrorPage(ctx, 500, "Something went wrong", "Please try again.");
+  }
+  view.has_recovery = co_await HasRecoveryCodes(ctx, req, flow.subject);
+  view.client_name = co_await FlowClientName(ctx, req, flow);
+  co_return MfaPage(ctx, result->outcome() == R::OUTCOME_WRONG_CODE ? 401 : 400, view);
+}
+
+}  // namespace idp::gateway

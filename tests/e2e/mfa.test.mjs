@@ -1,0 +1,165 @@
+// Multi-factor sign-in with an authenticator app, end to end: enrolment on the account page,
+// codes computed by oathtool (an independent TOTP implementation), replay and limits, recovery
+// codes, and the amr/acr that openid-client sees in the ID token.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { startStack, stopStack, idpctl } from './support/stack.mjs';
+import { Agent, hiddenInput } from './support/browser.mjs';
+import { discover, authorizationUrl, signIn, exchange } from './support/oidc.mjs';
+
+let stack;
+let app;
+const users = {
+  carol: { username: 'carol', password: 'carol likes long passwords' },
+  dave: { username: 'dave', password: 'dave likes long passwords' },
+};
+
+before(async () => {
+  stack = await startStack('e2e_mfa');
+  for (const u of Object.values(users)) {
+    idpctl(stack, ['users', 'create', '--username', u.username, '--password-stdin'], `${u.password}\n`);
+  }
+  app = idpctl(stack, ['clients', 'add', '--id', 'mfa-app', '--name', 'MFA App',
+    '--redirect-uri', 'http://127.0.0.1:9/mfa-app/cb']);
+});
+
+after(async () => { if (stack) await stopStack(stack); });
+
+/** A TOTP code from oathtool for `secret` (base32) at unix time `at`. */
+function oathtool(secret, at) {
+  return execFileSync('oathtool', ['--totp', '-b', `--now=@${Math.floor(at)}`, secret]).toString().trim();
+}
+
+/** Signs `user` in at the portal (no MFA yet) and returns the agent. */
+async function portalSignIn(user) {
+  const agent = new Agent();
+  const start = await agent.request(new URL('/', stack.issuer));
+  assert.equal(start.status, 303);
+  const toLogin = await agent.request(new URL(start.headers.get('location'), stack.issuer));
+  const loginUrl = toLogin.status === 303 ? new URL(toLogin.headers.get('location'), stack.issuer) : new URL('/login', stack.issuer);
+  const res = await signIn(stack, agent, loginUrl, user.username, user.password);
+  assert.equal(res.status, 303);
+  return agent;
+}
+
+/** Enrols an authenticator app for a signed-in agent; returns {secret, at}. */
+async function enrol(agent) {
+  const page = await agent.request(new URL('/account/mfa', stack.issuer));
+  assert.equal(page.status, 200);
+  assert.match(page.text_, /<h2>Authenticator app<\/h2>/);
+  assert.match(page.text_, /<button type="submit">Set up authenticator app<\/button>/);
+  const csrf = hiddenInput(page.text_, 'csrf');
+  const setup = await agent.request(new URL('/account/mfa/totp', stack.issuer), { method: 'POST', form: { csrf } });
+  assert.equal(setup.status, 200);
+  assert.match(setup.text_, /<img src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="QR code"/);
+  const secret = setup.text_.match(/<code class="secret" aria-labelledby="secret-label">([A-Z2-7]+)<\/code>/)[1];
+  assert.equal(secret.length, 32, '160-bit seed');
+  const factor_id = hiddenInput(setup.text_, 'factor_id');
+  const wrong = await agent.request(new URL('/account/mfa/totp/confirm', stack.issuer), { method: 'POST', form: { csrf, factor_id, code: '12345' } });
+  assert.match(wrong.text_, /role="alert">Enter the 6 digits/);
+  const at = Date.now() / 1000;
+  const ok = await agent.request(new URL('/account/mfa/totp/confirm', stack.issuer), {
+    method: 'POST', form: { csrf, factor_id, code: oathtool(secret, at) } });
+  assert.match(ok.text_, /role="status">Your authenticator app is set up\./);
+  return { secret, at, csrf };
+}
+
+/** Starts an authorization for `user` and returns the agent parked on the /mfa page. */
+async function toMfa(user) {
+  const agent = new Agent();
+  const config = await discover(stack, app);
+  const a = await authorizationUrl(config, app);
+  const toLogin = await agent.request(a.url);
+  const res = await signIn(stack, agent, new URL(toLogin.headers.get('location'), stack.issuer), user.username, user.password);
+  assert.equal(res.status, 303);
+  const mfaUrl = new URL(res.headers.get('location'), stack.issuer);
+  assert.equal(mfaUrl.pathname, '/mfa', 'a person with a factor goes to /mfa, not back to the app');
+  const page = await agent.request(mfaUrl);
+  assert.equal(page.status, 200);
+  return { agent, config, a, mfaUrl, page };
+}
+
+async function submitCode(agent, page, code, method = 'totp') {
+  return agent.request(new URL('/mfa', stack.issuer), {
+    method: 'POST',
+    form: { flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), method, code },
+  });
+}
+
+test('sign-in with an authenticator app: replay refused, amr and acr in the ID token', async () => {
+  const portal = await portalSignIn(users.carol);
+  const home = await portal.request(new URL('/', stack.issuer));
+  assert.match(home.text_, /<a href="\/account\/mfa">Manage multi-factor authentication<\/a>/);
+  assert.match(home.text_, /class="advice"/);
+  const { secret, at, csrf } = await enrol(portal);
+  const codes = await portal.request(new URL('/account/mfa/recovery', stack.issuer), { method: 'POST', form: { csrf } });
+  assert.equal([...codes.text_.matchAll(/<li><code>([a-z2-7]{5}-[a-z2-7]{5})<\/code><\/li>/g)].length, 10);
+
+  const { agent, config, a, page } = await toMfa(users.carol);
+  assert.match(page.text_, /<legend>Verification method<\/legend>/);
+  assert.match(page.text_, /<input type="radio" name="method" value="totp" checked> Authenticator app/);
+  assert.match(page.text_, /<label for="code">Verification code<\/label>/);
+  assert.match(page.text_, /<button type="submit">Verify<\/button>/);
+  assert.match(page.text_, />Use a recovery code</);
+
+  // The enrolment's code again: a replay of an accepted time step.
+  const replay = await submitCode(agent, page, oathtool(secret, at));
+  assert.equal(replay.status, 401);
+  assert.match(replay.text_, /role="alert"[^>]*>That code is not right\. 4 tries left\./);
+  // A code from two steps ago is too old.
+  const old = await submitCode(agent, page, oathtool(secret, Date.now() / 1000 - 60));
+  assert.equal(old.status, 401);
+  // Malformed codes get a clear message and do not count.
+  for (const bad of ['12 345', '12345a', '１２３４５６', '1234567']) {
+    const r = await submitCode(agent, page, bad);
+    assert.equal(r.status, 400, bad);
+    assert.match(r.text_, /Enter the 6 digits/);
+  }
+  // The next step's code passes.
+  const ok = await submitCode(agent, page, oathtool(secret, at + 30));
+  assert.equal(ok.status, 303);
+  const callback = new URL(ok.headers.get('location'));
+  const tokens = await exchange(config, { ...a, callback });
+  assert.deepEqual(tokens.claims().amr, ['pwd', 'otp', 'mfa']);
+  assert.equal(tokens.claims().acr, 'aal2');
+});
+
+test('the sixth try after five wrong codes ends the challenge; recovery codes work once', async () => {
+  const portal = await portalSignIn(users.dave);
+  const { secret, csrf } = await enrol(portal);
+  const codes = await portal.request(new URL('/account/mfa/recovery', stack.issuer), { method: 'POST', form: { csrf } });
+  const recovery = [...codes.text_.matchAll(/<li><code>([a-z2-7-]{11})<\/code><\/li>/g)].map((m) => m[1]);
+
+  const { agent, page } = await toMfa(users.dave);
+  for (let i = 0; i < 5; i++) {
+    const r = await submitCode(agent, page, '000000');
+    assert.equal(r.status, 401, `try ${i + 1}`);
+  }
+  const sixth = await submitCode(agent, page, oathtool(secret, Date.now() / 1000 + 30));
+  assert.equal(sixth.status, 401);
+  assert.match(sixth.text_, /Too many wrong codes/);
+  assert.equal(sixth.headers.get('location'), null);
+
+  // A recovery code completes a new sign-in, once.
+  const second = await toMfa(users.dave);
+  const recoveryPage = await second.agent.request(new URL(second.mfaUrl.href + '&method=recovery'));
+  assert.match(recoveryPage.text_, /<label for="code">Recovery code<\/label>/);
+  const used = await submitCode(second.agent, recoveryPage, recovery[0], 'recovery');
+  assert.equal(used.status, 303);
+  const tokens = await exchange(second.config, { ...second.a, callback: new URL(used.headers.get('location')) });
+  assert.ok(tokens.claims().amr.includes('mfa'));
+  const third = await toMfa(users.dave);
+  const again = await submitCode(third.agent, (await third.agent.request(new URL(third.mfaUrl.href + '&method=recovery'))), recovery[0], 'recovery');
+  assert.equal(again.status, 401);
+
+  // The help-desk path: idpctl lists and resets the person's factors; then no MFA is asked.
+  const listed = idpctl(stack, ['factors', 'list', '--username', 'dave']);
+  assert.deepEqual(listed.map((f) => f.type).sort(), ['FACTOR_TYPE_RECOVERY_CODES', 'FACTOR_TYPE_TOTP']);
+  assert.equal(idpctl(stack, ['factors', 'reset', '--username', 'dave']).removed, 1);
+  const fresh = new Agent();
+  const config = await discover(stack, app);
+  const start = await fresh.request((await authorizationUrl(config, app)).url);
+  const res = await signIn(stack, fresh, new URL(start.headers.get('location'), stack.issuer), 'dave', users.dave.password);
+  assert.equal(new URL(res.headers.get('location')).origin, 'http://127.0.0.1:9');
+});
