@@ -19,8 +19,11 @@ PACKAGES=(
   # end-to-end tests
   python3-aiosmtpd   # the SMTP server the delivery tests send to
   oathtool           # an independent TOTP implementation for the MFA tests
+  chromium           # the real browser of the page tests (driven by playwright-core)
   nodejs   # the image's nodejs ships npm; Debian's npm package conflicts with it
   docker-compose python3-yaml   # ops tests: compose parses without an engine; deploy/k8s YAML
+  # make bench: callgrind for its profile (perf has no hardware counters on these VMs)
+  valgrind
 )
 
 missing=()
@@ -35,8 +38,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Node packages for the end-to-end tests (pinned in tests/e2e/package-lock.json).
+# Node packages for the end-to-end tests (pinned in tests/e2e/package-lock.json), reinstalled
+# whenever the lock file changes.
 here="$(cd "$(dirname "$0")/.." && pwd)"
-if [ -f "$here/tests/e2e/package.json" ] && { [ ! -d "$here/tests/e2e/node_modules/openid-client" ] || [ ! -d "$here/tests/e2e/node_modules/@grpc/grpc-js" ]; }; then
-  (cd "$here/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)
+e2e="$here/tests/e2e"
+if [ -f "$e2e/package-lock.json" ]; then
+  want="$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)"
+  have="$(cat "$e2e/node_modules/.lock-sha256" 2>/dev/null || true)"
+  if [ "$want" != "$have" ]; then
+    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$e2e/node_modules/.lock-sha256"
+  fi
 fi

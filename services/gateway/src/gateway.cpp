@@ -138,11 +138,21 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
   }
   if (p == "/healthz") co_return co_await HandleHealthz(ctx, req);
   if (p == "/readyz") co_return co_await HandleReadyz(ctx, req);
+  if (p == "/favicon.ico" && get) {
+    // Browsers ask for it whatever the page says; the icon is /static/favicon.svg.
+    auto r = Response::Redirect(302, "/static/favicon.svg");
+    r.SetHeader("Cache-Control", "public, max-age=86400");
+    co_return r;
+  }
   if (p.rfind("/static/", 0) == 0 && get) {
     if (const auto* file = StaticFile(p.substr(8))) {
       Response r{200, {}, *file};
-      bool js = p.size() > 3 && p.compare(p.size() - 3, 3, ".js") == 0;
-      r.SetHeader("Content-Type", js ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8");
+      auto ends = [&p](std::string_view ext) {
+        return p.size() > ext.size() && p.compare(p.size() - ext.size(), ext.size(), ext) == 0;
+      };
+      r.SetHeader("Content-Type", ends(".js")    ? "text/javascript; charset=utf-8"
+                                  : ends(".svg") ? "image/svg+xml"
+                                                 : "text/css; charset=utf-8");
       r.SetHeader("Cache-Control", "public, max-age=3600");
       r.SetHeader("X-Content-Type-Options", "nosniff");
       co_return r;

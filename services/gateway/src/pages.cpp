@@ -156,7 +156,7 @@ std::string Pages::RecoveryCodes(const std::vector<std::string>& codes) const {
 const std::string* StaticFile(const std::string& name) {
   static const std::map<std::string, std::string> kCache = [] {
     std::map<std::string, std::string> m;
-    for (const char* n : {"style.css", "form_post.js"}) {
+    for (const char* n : {"style.css", "form_post.js", "favicon.svg"}) {
       if (auto f = embedded::gateway_static(n)) m.emplace(n, std::string(*f));
     }
     return m;
