@@ -13,7 +13,10 @@ let app;
 const users = {
   carol: { username: 'carol', password: 'carol likes long passwords' },
   dave: { username: 'dave', password: 'dave likes long passwords' },
+  frank: { username: 'frank', password: 'frank likes long passwords' },
+  hank: { username: 'hank', password: 'hank likes long passwords' },
 };
+let strict;
 
 before(async () => {
   stack = await startStack('e2e_mfa');
@@ -22,6 +25,8 @@ before(async () => {
   }
   app = idpctl(stack, ['clients', 'add', '--id', 'mfa-app', '--name', 'MFA App',
     '--redirect-uri', 'http://127.0.0.1:9/mfa-app/cb']);
+  strict = idpctl(stack, ['clients', 'add', '--id', 'strict-app', '--name', 'Strict App',
+    '--redirect-uri', 'http://127.0.0.1:9/strict-app/cb', '--mfa-policy', 'required']);
 });
 
 after(async () => { if (stack) await stopStack(stack); });
@@ -162,4 +167,60 @@ test('the sixth try after five wrong codes ends the challenge; recovery codes wo
   const start = await fresh.request((await authorizationUrl(config, app)).url);
   const res = await signIn(stack, fresh, new URL(start.headers.get('location'), stack.issuer), 'dave', users.dave.password);
   assert.equal(new URL(res.headers.get('location')).origin, 'http://127.0.0.1:9');
+});
+
+/** Completes the enrolment page shown during a sign-in; returns the final response. */
+async function enrolDuringSignIn(agent, url) {
+  const page = await agent.request(url);
+  assert.equal(page.status, 200);
+  assert.match(page.text_, /Strict App<\/p>|Strict App asks for a second step/);
+  const secret = page.text_.match(/<code class="secret" aria-labelledby="secret-label">([A-Z2-7]+)<\/code>/)[1];
+  return agent.request(new URL('/mfa/enrol', stack.issuer), {
+    method: 'POST',
+    form: { flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'),
+      factor_id: hiddenInput(page.text_, 'factor_id'), code: oathtool(secret, Date.now() / 1000) },
+  });
+}
+
+test('a client that requires MFA walks a person without a factor through enrolment', async () => {
+  const agent = new Agent();
+  const config = await discover(stack, strict);
+  const a = await authorizationUrl(config, strict);
+  const toLogin = await agent.request(a.url);
+  const res = await signIn(stack, agent, new URL(toLogin.headers.get('location'), stack.issuer), 'frank', users.frank.password);
+  const enrolUrl = new URL(res.headers.get('location'), stack.issuer);
+  assert.equal(enrolUrl.pathname, '/mfa/enrol');
+  const done = await enrolDuringSignIn(agent, enrolUrl);
+  assert.equal(done.status, 303);
+  const tokens = await exchange(config, { ...a, callback: new URL(done.headers.get('location')) });
+  assert.deepEqual(tokens.claims().amr, ['pwd', 'otp', 'mfa']);
+  assert.equal(tokens.claims().acr, 'aal2');
+});
+
+test('step-up: a password-only session is upgraded for a client that requires MFA, sid kept', async () => {
+  const agent = new Agent();
+  const loose = await discover(stack, app);
+  const a = await authorizationUrl(loose, app);
+  const toLogin = await agent.request(a.url);
+  const res = await signIn(stack, agent, new URL(toLogin.headers.get('location'), stack.issuer), 'hank', users.hank.password);
+  const first = await exchange(loose, { ...a, callback: new URL(res.headers.get('location')) });
+  assert.equal(first.claims().acr, 'aal1');
+
+  const config = await discover(stack, strict);
+  const silent = await authorizationUrl(config, strict, { prompt: 'none' });
+  const refused = await agent.request(silent.url);
+  assert.equal(new URL(refused.headers.get('location')).searchParams.get('error'), 'interaction_required');
+
+  const b = await authorizationUrl(config, strict);
+  const step = await agent.request(b.url);
+  const enrolUrl = new URL(step.headers.get('location'), stack.issuer);
+  assert.equal(enrolUrl.pathname, '/mfa/enrol', 'no password again: straight to the second factor');
+  const done = await enrolDuringSignIn(agent, enrolUrl);
+  const upgraded = await exchange(config, { ...b, callback: new URL(done.headers.get('location')) });
+  assert.equal(upgraded.claims().acr, 'aal2');
+  assert.equal(upgraded.claims().sid, first.claims().sid, 'the session is upgraded, not replaced');
+  // acr_values=aal2 is now satisfied silently for the first client too.
+  const c = await authorizationUrl(loose, app, { acr_values: 'aal2', prompt: 'none' });
+  const ok = await agent.request(c.url);
+  assert.ok(new URL(ok.headers.get('location')).searchParams.get('code'));
 });

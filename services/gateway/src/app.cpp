@@ -61,6 +61,7 @@ int RunApp(const Config& config) {
   gc.issuer = issuer;
   gc.secure_cookies = config.GetBool("gateway.secure_cookies", SecureOrigin(issuer));
   gc.product = config.GetString("gateway.product_name", "Identity");
+  gc.require_mfa = config.GetBool("gateway.require_mfa", false);
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser"};
   Context ctx{gc, cookies, upstreams, sessions, Pages(gc.product), BuildDiscovery(issuer), {}, {}, 0};

@@ -19,6 +19,7 @@ namespace idp::gateway {
 
 struct GatewayConfig {
   std::string issuer;          ///< e.g. "http://localhost:8080", no trailing slash
+  bool require_mfa = false;    ///< every person enrols a second factor at first sign-in
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
   std::string product = "Identity";
 };
@@ -87,6 +88,7 @@ Awaitable<Response> HandleIntrospect(Context& ctx, Request& req);
 Awaitable<Response> HandleEndSession(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaPage(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountMfa(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req);
 Awaitable<Response> HandleHealthz(Context& ctx, Request& req);
@@ -134,6 +136,13 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
 Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow);
 /// The page for a flow that expired or belongs to another browser.
 Response FlowExpiredPage(const Context& ctx);
+
+/// After the password (or for a step-up of a live session): sends the person to the second
+/// step, or, when a second factor is required and they have none, to enrol one. Returns
+/// nullopt when no second step is needed. Updates `flow` (subject, challenge) in Redis.
+Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
+                                              const std::string& flow_id, Flow& flow,
+                                              const std::string& subject);
 
 /// Starts a sign-in for the portal (returning to `return_to`, a local path) and redirects to it.
 Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::string_view return_to);

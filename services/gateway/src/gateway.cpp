@@ -124,6 +124,10 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
     if (post) co_return co_await HandleMfaSubmit(ctx, req);
     co_return not_allowed("GET, POST");
   }
+  if (p == "/mfa/enrol") {
+    if (!get && !post) co_return not_allowed("GET, POST");
+    co_return co_await HandleMfaEnrol(ctx, req);
+  }
   if (p == "/account/mfa") {
     if (!get) co_return not_allowed("GET, HEAD");
     co_return co_await HandleAccountMfa(ctx, req);

@@ -142,6 +142,10 @@ std::string Pages::TotpSetup(const TotpSetupView& v) const {
   d.set("secret", v.secret);
   d.set("qr", crypto::Base64Encode(v.qr_svg));
   if (!v.error.empty()) d.set("error", v.error);
+  d.set("action", v.action);
+  if (!v.flow.empty()) d.set("flow", v.flow);
+  if (!v.cancel.empty()) d.set("cancel", v.cancel);
+  if (!v.required_by.empty()) d.set("required", v.required_by);
   return Layout("Set up authenticator app", Render("totp_setup.mustache", d));
 }
 

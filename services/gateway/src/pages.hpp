@@ -65,6 +65,10 @@ struct TotpSetupView {
   std::string secret;
   std::string qr_svg;
   std::string error;
+  std::string action = "/account/mfa/totp/confirm";
+  std::string flow;             ///< set when enrolling during a sign-in
+  std::string cancel = "/account/mfa";
+  std::string required_by;      ///< the application that requires a second factor
 };
 
 /// Thread-safe (templates are parsed per call; they are small).

@@ -62,7 +62,8 @@ json::object ToJson(const Flow& f) {
   json::object o{{"browser", f.browser},         {"csrf", f.csrf},
                  {"created_at", f.created_at},    {"return_to", f.return_to},
                  {"subject", f.subject},          {"password_at", f.password_at},
-                 {"challenge_id", f.challenge_id}};
+                 {"challenge_id", f.challenge_id}, {"enrol_factor_id", f.enrol_factor_id},
+                 {"step_up_sid", f.step_up_sid}};
   if (f.authorize) {
     const auto& a = *f.authorize;
     json::object az{{"client_id", a.client_id},
@@ -74,7 +75,9 @@ json::object ToJson(const Flow& f) {
                     {"code_challenge_method", a.code_challenge_method},
                     {"response_mode", a.response_mode},
                     {"login_hint", a.login_hint},
-                    {"prompt_login", a.prompt_login}};
+                    {"prompt_login", a.prompt_login},
+                    {"require_mfa", a.require_mfa},
+                    {"prefer_mfa", a.prefer_mfa}};
     if (a.max_age) az["max_age"] = *a.max_age;
     o["authorize"] = std::move(az);
   }
@@ -90,6 +93,8 @@ Flow FlowFromJson(const json::object& o) {
   f.subject = Str(o, "subject");
   f.password_at = Int(o, "password_at");
   f.challenge_id = Str(o, "challenge_id");
+  f.enrol_factor_id = Str(o, "enrol_factor_id");
+  f.step_up_sid = Str(o, "step_up_sid");
   if (const auto* az = o.if_contains("authorize"); az && az->is_object()) {
     const auto& x = az->as_object();
     AuthorizeRequest a;
@@ -104,6 +109,10 @@ Flow FlowFromJson(const json::object& o) {
     a.login_hint = Str(x, "login_hint");
     const auto* pl = x.if_contains("prompt_login");
     a.prompt_login = pl && pl->is_bool() && pl->as_bool();
+    const auto* rm = x.if_contains("require_mfa");
+    a.require_mfa = rm && rm->is_bool() && rm->as_bool();
+    const auto* pm = x.if_contains("prefer_mfa");
+    a.prefer_mfa = pm && pm->is_bool() && pm->as_bool();
     if (x.contains("max_age")) a.max_age = Int(x, "max_age");
     f.authorize = std::move(a);
   }

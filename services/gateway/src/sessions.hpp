@@ -45,6 +45,11 @@ struct AuthorizeRequest {
   std::string response_mode;
   std::string login_hint;
   bool prompt_login = false;
+  /// The client's MFA policy requires a second factor (acr aal2).
+  bool require_mfa = false;
+  /// acr_values asked for aal2: a second factor when the person has one (voluntary, OIDC Core
+  /// §5.5.1.1), never an error when they have none.
+  bool prefer_mfa = false;
   std::optional<std::int64_t> max_age;
 };
 
@@ -59,6 +64,8 @@ struct Flow {
   std::string subject;
   std::int64_t password_at = 0;
   std::string challenge_id;                 ///< the mfa service's challenge for this sign-in
+  std::string enrol_factor_id;              ///< a factor being enrolled during sign-in
+  std::string step_up_sid;                  ///< upgrading this live session (its sid is kept)
 };
 
 struct SessionPolicy {

@@ -90,8 +90,12 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     start.set_account_name(user ? user->user().username() : "");
     auto e = co_await ctx.upstreams.StartTotpEnrolment(req.request_id, start);
     if (!e) co_return UpstreamErrorPage(ctx, e.error());
-    co_return Page(ctx.pages.TotpSetup(
-        {session.csrf, e->factor_id(), e->secret_base32(), e->qr_svg(), ""}));
+    TotpSetupView view;
+    view.csrf = session.csrf;
+    view.factor_id = e->factor_id();
+    view.secret = e->secret_base32();
+    view.qr_svg = e->qr_svg();
+    co_return Page(ctx.pages.TotpSetup(view));
   }
   if (path == "/account/mfa/totp/confirm") {
     mfa::v1::ConfirmTotpEnrolmentRequest confirm;

@@ -208,6 +208,10 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
     }
     authz.max_age = v;
   }
+  // A second factor is required by the client's policy, or asked for with acr_values
+  // (OIDC Core §3.1.2.1; our values: aal1, aal2).
+  authz.require_mfa = c.mfa_policy() == "required" || c.mfa_policy() == "totp_only";
+  authz.prefer_mfa = oauth::ParseScope(p.Get("acr_values").value_or("")).count("aal2") > 0;
   authz.login_hint = p.Get("login_hint").value_or("");
   if (authz.login_hint.size() > 256) authz.login_hint.clear();
   // claims (OIDC Core §5.5) must at least be a JSON object; standard claims follow the scopes.
@@ -241,10 +245,16 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
     if (prompt_none) co_return fail("login_required", "a different user is signed in");
     fresh_enough = false;
   }
-  if (session && *session && !authz.prompt_login && fresh_enough) {
+  bool signed_in = session && *session && !authz.prompt_login && fresh_enough;
+  bool strong = signed_in && (*session)->acr == "aal2";
+  // Without MFA in the session: a required second factor needs interaction; a preferred one
+  // (acr_values) does not hold up a silent sign-in.
+  if (signed_in && (strong || (!authz.require_mfa && (!authz.prefer_mfa || prompt_none)))) {
     co_return co_await CompleteAuthorization(ctx, req, authz, **session);
   }
-  if (prompt_none) co_return fail("login_required", "the user is not signed in");
+  if (prompt_none) {
+    co_return fail(signed_in ? "interaction_required" : "login_required", "the user must sign in");
+  }
 
   // 4. Otherwise sign in first; the flow remembers this request.
   Flow flow;
@@ -253,8 +263,24 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   flow.csrf = crypto::RandomToken(32);
   flow.authorize = authz;
   std::string browser_value = flow.browser;
-  auto flow_id = co_await ctx.sessions.CreateFlow(std::move(flow));
+  auto flow_id = co_await ctx.sessions.CreateFlow(flow);
   if (!flow_id) co_return fail("temporarily_unavailable", "try again later");
+  if (signed_in) {
+    // Step-up: the signed-in person adds a second factor; the session is upgraded (its sid
+    // kept, FinishSignIn) rather than a sign-in from scratch.
+    flow.step_up_sid = (*session)->sid;
+    auto step = co_await SecondStep(ctx, req, *flow_id, flow, (*session)->subject);
+    if (!step) {
+      // Only preferred, and the person has no factor: the session as it is (acr tells).
+      Status dropped = co_await ctx.sessions.DeleteFlow(*flow_id);
+      (void)dropped;
+      co_return co_await CompleteAuthorization(ctx, req, authz, **session);
+    }
+    if (!browser || *browser != browser_value) {
+      step->AddHeader("Set-Cookie", BrowserCookie(ctx, browser_value));
+    }
+    co_return std::move(*step);
+  }
   auto r = SeeOther("/login?" + http::EncodeQuery({{"flow", *flow_id}}));
   if (!browser || *browser != browser_value) r.AddHeader("Set-Cookie", BrowserCookie(ctx, browser_value));
   co_return r;

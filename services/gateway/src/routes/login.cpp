@@ -51,8 +51,38 @@ Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::strin
   co_return r;
 }
 
+Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
+                                              const std::string& flow_id, Flow& flow,
+                                              const std::string& subject) {
+  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
+  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  bool has_factor = false;
+  for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
+  bool required = ctx.config.require_mfa || (flow.authorize && flow.authorize->require_mfa);
+  if (!has_factor && !required) co_return std::nullopt;
+
+  flow.subject = subject;
+  flow.password_at = NowUnix();
+  std::string next = "/mfa/enrol?";
+  if (has_factor) {
+    auto challenge = co_await ctx.upstreams.StartChallenge(req.request_id, subject);
+    if (!challenge) co_return UpstreamErrorPage(ctx, challenge.error());
+    flow.challenge_id = challenge->challenge_id();
+    next = "/mfa?";
+  }
+  Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
+  if (!updated) {
+    if (updated.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx);
+    co_return UpstreamErrorPage(ctx, updated.error());
+  }
+  co_return SeeOther(next + http::EncodeQuery({{"flow", flow_id}}));
+}
+
 Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::string& flow_id,
-                                 const Flow& flow, const Session& session) {
+                                 const Flow& flow, const Session& signed_in) {
+  Session session = signed_in;
+  // A step-up upgrades the session: same sid for the applications, a new cookie id.
+  if (!flow.step_up_sid.empty()) session.sid = flow.step_up_sid;
   // A new session id at every authentication (SECURITY §50): the old one is ended.
   if (auto old = req.Cookie(ctx.cookies.session)) {
     Status ended = co_await ctx.sessions.DeleteSession(*old);
@@ -143,24 +173,9 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   const std::string subject = verified->verified().subject();
 
   // No code and no SSO session before every required factor has passed (SECURITY §38).
-  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
-  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
-  bool has_factor = false;
-  for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
   const std::int64_t now = NowUnix();
-  if (has_factor) {
-    auto challenge = co_await ctx.upstreams.StartChallenge(req.request_id, subject);
-    if (!challenge) co_return UpstreamErrorPage(ctx, challenge.error());
-    flow.subject = subject;
-    flow.password_at = now;
-    flow.challenge_id = challenge->challenge_id();
-    Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
-    if (!updated) {
-      if (updated.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx);
-      co_return UpstreamErrorPage(ctx, updated.error());
-    }
-    co_return SeeOther("/mfa?" + http::EncodeQuery({{"flow", flow_id}}));
-  }
+  auto step = co_await SecondStep(ctx, req, flow_id, flow, subject);
+  if (step) co_return std::move(*step);
 
   Session session;
   session.subject = subject;

@@ -145,4 +145,63 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
   co_return MfaPage(ctx, result->outcome() == R::OUTCOME_WRONG_CODE ? 401 : 400, view);
 }
 
+Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
+  // Enrolment during sign-in, when a second factor is required and the person has none.
+  std::string_view raw = req.method == "POST" ? std::string_view(req.body) : req.query;
+  auto params = http::Params::Parse(raw);
+  if (!params) co_return ErrorPage(ctx, 400, "Invalid request", "The form could not be read.");
+  const std::string flow_id = params->Get("flow").value_or("");
+  auto pending = co_await LoadPending(ctx, req, flow_id);
+  if (pending.error) co_return std::move(*pending.error);
+  Flow& flow = pending.flow;
+  if (!flow.challenge_id.empty()) co_return SeeOther("/mfa?" + http::EncodeQuery({{"flow", flow_id}}));
+
+  std::string error;
+  if (req.method == "POST") {
+    if (!crypto::ConstantTimeEqual(params->Get("csrf").value_or(""), flow.csrf)) {
+      co_return ErrorPage(ctx, 403, "Request refused",
+                          "This form was not sent by the page we showed you.");
+    }
+    mfa::v1::ConfirmTotpEnrolmentRequest confirm;
+    confirm.set_subject(flow.subject);
+    confirm.set_factor_id(params->Get("factor_id").value_or(""));
+    confirm.set_code(params->Get("code").value_or(""));
+    auto c = co_await ctx.upstreams.ConfirmTotpEnrolment(req.request_id, confirm);
+    if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, c.error());
+    if (c && c->outcome() == mfa::v1::ConfirmTotpEnrolmentResponse::OUTCOME_CONFIRMED) {
+      Session session;
+      session.subject = flow.subject;
+      session.auth_time = NowUnix();
+      session.amr = {"pwd", "otp", "mfa"};
+      session.acr = "aal2";
+      session.sid = crypto::RandomToken(16);
+      session.csrf = crypto::RandomToken(32);
+      log::Info("authenticator app enrolled at sign-in", {{"request_id", req.request_id}});
+      co_return co_await FinishSignIn(ctx, req, flow_id, flow, session);
+    }
+    error = "That code is not right. Scan this new code and enter the code your app shows.";
+  }
+  // Each visit starts a fresh pending enrolment (the seed is never stored outside mfa).
+  auto user = co_await ctx.upstreams.GetUser(req.request_id, flow.subject);
+  mfa::v1::StartTotpEnrolmentRequest start;
+  start.set_subject(flow.subject);
+  start.set_account_name(user ? user->user().username() : "");
+  auto e = co_await ctx.upstreams.StartTotpEnrolment(req.request_id, start);
+  if (!e) co_return UpstreamErrorPage(ctx, e.error());
+  TotpSetupView view;
+  view.csrf = flow.csrf;
+  view.factor_id = e->factor_id();
+  view.secret = e->secret_base32();
+  view.qr_svg = e->qr_svg();
+  view.error = error;
+  view.action = "/mfa/enrol";
+  view.flow = flow_id;
+  view.cancel = "";
+  view.required_by = co_await FlowClientName(ctx, req, flow);
+  if (view.required_by.empty()) view.required_by = ctx.config.product;
+  auto r = Response::Html(error.empty() ? 200 : 401, ctx.pages.TotpSetup(view));
+  AddPageHeaders(r);
+  co_return r;
+}
+
 }  // namespace idp::gateway
