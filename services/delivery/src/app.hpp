@@ -6,8 +6,10 @@ class Config;
 
 namespace idp::delivery {
 
-/// Serves idp.delivery.v1 and grpc.health.v1 until SIGTERM. Sending (SMTP, SMS, the outbox in
-/// Redis Streams) arrives with the delivery issue; until then its RPCs answer UNIMPLEMENTED.
+/// Builds the delivery service from `config` (the [delivery] keys in docs/operations.md):
+/// the Redis outbox, the providers, the dispatcher's worker threads and the gRPC server;
+/// serves until SIGTERM, then stops taking calls and lets attempts in progress finish.
+/// Throws std::runtime_error on a configuration error (startup is fatal).
 int RunApp(const Config& config);
 
 }  // namespace idp::delivery

@@ -1,0 +1,51 @@
+// The message texts carry the code or the factor name, escaped where it matters.
+#include "templates.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace idp::delivery;
+
+namespace {
+TemplateValues Values() {
+  TemplateValues v;
+  v.product_name = "Identity Portal";
+  v.code = "493817";
+  v.code_valid_for = std::chrono::seconds(600);
+  v.factor_name = "<script>alert(1)</script> & co";
+  return v;
+}
+}  // namespace
+
+TEST_CASE("code templates carry the code and its validity everywhere") {
+  for (auto id : {TemplateId::kSignInCode, TemplateId::kVerifyAddress}) {
+    const auto e = RenderEmail(id, Values());
+    CHECK(e.text.find("493817") != std::string::npos);
+    CHECK(e.html.find("493817") != std::string::npos);
+    CHECK(e.text.find("10 minutes") != std::string::npos);
+    CHECK(e.subject.find("Identity Portal") != std::string::npos);
+    CHECK(e.subject.find("493817") == std::string::npos);  // not in the subject (lock screens)
+    const auto sms = RenderSms(id, Values());
+    CHECK(sms.rfind("493817", 0) == 0);
+    CHECK(sms.size() <= 160);
+  }
+  CHECK(RenderEmail(TemplateId::kSignInCode, Values()).subject == "Your Identity Portal sign-in code");
+}
+
+TEST_CASE("factor templates escape the factor name in HTML") {
+  const auto added = RenderEmail(TemplateId::kFactorAdded, Values());
+  CHECK(added.subject == "A sign-in method was added");
+  CHECK(added.html.find("<script>") == std::string::npos);
+  CHECK(added.html.find("&lt;script&gt;alert(1)&lt;/script&gt; &amp; co") != std::string::npos);
+  CHECK(added.text.find("<script>alert(1)</script> & co") != std::string::npos);
+  const auto removed = RenderEmail(TemplateId::kFactorRemoved, Values());
+  CHECK(removed.text.find("removed from") != std::string::npos);
+  CHECK(RenderSms(TemplateId::kFactorRemoved, Values()).find("removed") != std::string::npos);
+}
+
+TEST_CASE("validity is shown in whole minutes rounded up") {
+  auto v = Values();
+  v.code_valid_for = std::chrono::seconds(60);
+  CHECK(RenderSms(TemplateId::kSignInCode, v).find("1 minute.") != std::string::npos);
+  v.code_valid_for = std::chrono::seconds(61);
+  CHECK(RenderSms(TemplateId::kSignInCode, v).find("2 minutes") != std::string::npos);
+}
