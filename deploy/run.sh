@@ -58,12 +58,15 @@ echo
 curl -fsS http://127.0.0.1:8080/readyz >/dev/null || { echo "the stack did not become ready; see var/log/" >&2; exit 1; }
 
 bash deploy/seed-demo.sh "$root/build/tools/idpctl/idpctl"
+# The six demo applications, real OpenID Connect clients on ports 3001-3006.
+setsid node deploy/demo-apps/server.mjs "$var/demo-clients.json" >>"$var/log/demo-apps.log" 2>&1 &
+pids+=($!)
 
 cat <<TXT
 
   The identity portal is running:  http://localhost:8080/
   Demo user:                       demo / demo-password
-  Demo applications' secrets:      var/demo-clients.json
+  Demo applications:               http://localhost:3001/ ... :3006/ (also on the portal)
   Logs (JSON lines):               var/log/
 
   Press Ctrl-C to stop.

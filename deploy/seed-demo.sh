@@ -17,7 +17,8 @@ for app in "modeler:Modeler" "mywem:MyWEM" "forum:Forum" "academy:Academy" \
   id="${app%%:*}" name="${app#*:}"
   port=$((port + 1))
   json="$("$idpctl" --json clients add --upsert --id "$id" --name "$name" --portal \
-    --home-url "http://localhost:$port/" --redirect-uri "http://localhost:$port/callback")"
+    --home-url "http://localhost:$port/" --redirect-uri "http://localhost:$port/callback" \
+    --post-logout-redirect-uri "http://localhost:$port/signed-out")"
   secret="$(printf '%s' "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("client_secret",""))')"
   if [ -n "$secret" ]; then
     python3 - "$out" "$id" "$secret" <<'PY'

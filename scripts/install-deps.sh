@@ -22,8 +22,8 @@ PACKAGES=(
   chromium           # the real browser of the page tests (driven by playwright-core)
   nodejs   # the image's nodejs ships npm; Debian's npm package conflicts with it
   docker-compose python3-yaml   # ops tests: compose parses without an engine; deploy/k8s YAML
-  # make bench: callgrind for its profile (perf has no hardware counters on these VMs)
-  valgrind
+  # make bench: callgrind and strace for its profile (perf has no hardware counters on these VMs)
+  valgrind strace
 )
 
 missing=()
@@ -38,15 +38,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Node packages for the end-to-end tests (pinned in tests/e2e/package-lock.json), reinstalled
-# whenever the lock file changes.
+# Node packages (pinned by each folder's package-lock.json): the end-to-end tests and the demo
+# applications of `make run`, reinstalled whenever a lock file changes.
 here="$(cd "$(dirname "$0")/.." && pwd)"
-e2e="$here/tests/e2e"
-if [ -f "$e2e/package-lock.json" ]; then
-  want="$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)"
-  have="$(cat "$e2e/node_modules/.lock-sha256" 2>/dev/null || true)"
+for dir in "$here/tests/e2e" "$here/deploy/demo-apps"; do
+  [ -f "$dir/package-lock.json" ] || continue
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  have="$(cat "$dir/node_modules/.lock-sha256" 2>/dev/null || true)"
   if [ "$want" != "$have" ]; then
-    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$want" >"$e2e/node_modules/.lock-sha256"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$dir/node_modules/.lock-sha256"
   fi
-fi
+done
