@@ -105,7 +105,7 @@ test('sign-in with an authenticator app: replay refused, amr and acr in the ID t
   assert.match(page.text_, /<legend>Verification method<\/legend>/);
   assert.match(page.text_, /<input type="radio" name="method" value="totp" checked> Authenticator app/);
   assert.match(page.text_, /<label for="code">Verification code<\/label>/);
-  assert.match(page.text_, /<button type="submit">Verify<\/button>/);
+  assert.match(page.text_, /<button type="submit" name="action" value="verify">Verify<\/button>/);
   assert.match(page.text_, />Use a recovery code</);
 
   // The enrolment's code again: a replay of an accepted time step.

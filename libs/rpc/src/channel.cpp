@@ -10,11 +10,31 @@ namespace idp::rpc {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   grpc::ChannelArguments args;
-  // Round robin over every address; retry calls that never reached a server.
+  // Round robin over every address. Calls are retried on UNAVAILABLE only where a repeat is
+  // harmless (reads, and delivery's sends, which carry idempotency keys). A write such as a code exchange may have been carried out by an instance
+  // that died before it answered; repeating it elsewhere would look like a replay (a reused code
+  // revokes its grant). gRPC's transparent retry still covers calls that never left the client.
   args.SetServiceConfigJSON(R"({
     "loadBalancingConfig": [{"round_robin": {}}],
     "methodConfig": [{
-      "name": [{}],
+      "name": [
+        {"service": "grpc.health.v1.Health"},
+        {"service": "idp.auth.v1.AuthService", "method": "GetUser"},
+        {"service": "idp.auth.v1.AuthService", "method": "FindUser"},
+        {"service": "idp.auth.v1.AuthService", "method": "ListUsers"},
+        {"service": "idp.auth.v1.AuthService", "method": "VerifyPassword"},
+        {"service": "idp.mfa.v1.MfaService", "method": "ListFactors"},
+        {"service": "idp.mfa.v1.MfaService", "method": "CodeStatus"},
+        {"service": "idp.token.v1.TokenService", "method": "GetClient"},
+        {"service": "idp.token.v1.TokenService", "method": "ListClients"},
+        {"service": "idp.token.v1.TokenService", "method": "GetJwks"},
+        {"service": "idp.token.v1.TokenService", "method": "ValidateAccessToken"},
+        {"service": "idp.token.v1.TokenService", "method": "VerifyIdTokenHint"},
+        {"service": "idp.token.v1.TokenService", "method": "IntrospectToken"},
+        {"service": "idp.delivery.v1.DeliveryService", "method": "GetStatus"},
+        {"service": "idp.delivery.v1.DeliveryService", "method": "SendEmail"},
+        {"service": "idp.delivery.v1.DeliveryService", "method": "SendSms"}
+      ],
       "retryPolicy": {
         "maxAttempts": 3, "initialBackoff": "0.05s", "maxBackoff": "0.5s",
         "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]

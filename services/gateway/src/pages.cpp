@@ -112,6 +112,18 @@ std::string Pages::Mfa(const MfaView& v) const {
   if (!v.error.empty()) d.set("error", v.error);
   d.set("recovery", v.recovery);
   d.set("has_recovery", v.has_recovery);
+  data methods{data::type::list};
+  for (const auto& m : v.methods) {
+    data md;
+    md.set("value", m.value);
+    md.set("name", m.name);
+    if (!m.detail.empty()) md.set("detail", m.detail);
+    md.set("checked", m.checked);
+    methods << md;
+  }
+  d.set("methods", methods);
+  d.set("can_send", v.can_send);
+  if (!v.status.empty()) d.set("status", v.status);
   return Layout("Verify it's you", Render("mfa.mustache", d));
 }
 
@@ -128,6 +140,18 @@ std::string Pages::AccountMfa(const AccountMfaView& v) const {
   }
   d.set("totps", totps);
   d.set("has_totps", !v.totps.empty());
+  for (const auto& [key, list] : {std::pair{"emails", &v.emails}, std::pair{"phones", &v.phones}}) {
+    data items{data::type::list};
+    for (const auto& f : *list) {
+      data t;
+      t.set("id", f.id);
+      t.set("label", f.label);
+      t.set("csrf", v.csrf);
+      items << t;
+    }
+    d.set(key, items);
+    d.set(std::string("has_") + key, !list->empty());
+  }
   d.set("recovery_left", std::to_string(v.recovery_left));
   d.set("advice", v.advice);
   if (!v.message.empty()) d.set("message", v.message);
@@ -155,6 +179,16 @@ std::string Pages::RecoveryCodes(const std::vector<std::string>& codes) const {
   for (const auto& c : codes) list << data(c);
   d.set("codes", list);
   return Layout("Recovery codes", Render("recovery_codes.mustache", d));
+}
+
+std::string Pages::VerifyDestination(const std::string& csrf, const std::string& factor_id,
+                                     const std::string& label, const std::string& error) const {
+  data d;
+  d.set("csrf", csrf);
+  d.set("factor_id", factor_id);
+  d.set("label", label);
+  if (!error.empty()) d.set("error", error);
+  return Layout("Enter the code we sent", Render("verify_destination.mustache", d));
 }
 
 const std::string* StaticFile(const std::string& name) {

@@ -36,7 +36,17 @@ struct LogoutConfirmView {
   std::string state;
 };
 
+struct MfaMethod {
+  std::string value;   ///< "totp" or "factor:<id>"
+  std::string name;    ///< "Authenticator app", "Email", "SMS"
+  std::string detail;  ///< the masked destination
+  bool checked = false;
+};
+
 struct MfaView {
+  std::vector<MfaMethod> methods;
+  bool can_send = false;  ///< an email or SMS method is offered
+  std::string status;     ///< delivery status of the last code
   std::string flow;
   std::string csrf;
   std::string client_name;
@@ -53,6 +63,8 @@ struct FactorView {
 struct AccountMfaView {
   std::string csrf;
   std::vector<FactorView> totps;
+  std::vector<FactorView> emails;
+  std::vector<FactorView> phones;
   int recovery_left = 0;
   bool advice = false;  ///< fewer than two ways to verify
   std::string message;
@@ -87,6 +99,8 @@ class Pages {
   std::string AccountMfa(const AccountMfaView& view) const;
   std::string TotpSetup(const TotpSetupView& view) const;
   std::string RecoveryCodes(const std::vector<std::string>& codes) const;
+  std::string VerifyDestination(const std::string& csrf, const std::string& factor_id,
+                                const std::string& label, const std::string& error) const;
   /// OAuth 2.0 Form Post Response Mode: a form of `fields` posted to `action` by a script.
   std::string FormPost(const std::string& action,
                        const std::vector<std::pair<std::string, std::string>>& fields) const;

@@ -77,7 +77,8 @@ json::object ToJson(const Flow& f) {
                     {"login_hint", a.login_hint},
                     {"prompt_login", a.prompt_login},
                     {"require_mfa", a.require_mfa},
-                    {"prefer_mfa", a.prefer_mfa}};
+                    {"prefer_mfa", a.prefer_mfa},
+                    {"totp_only", a.totp_only}};
     if (a.max_age) az["max_age"] = *a.max_age;
     o["authorize"] = std::move(az);
   }
@@ -113,6 +114,8 @@ Flow FlowFromJson(const json::object& o) {
     a.require_mfa = rm && rm->is_bool() && rm->as_bool();
     const auto* pm = x.if_contains("prefer_mfa");
     a.prefer_mfa = pm && pm->is_bool() && pm->as_bool();
+    const auto* to = x.if_contains("totp_only");
+    a.totp_only = to && to->is_bool() && to->as_bool();
     if (x.contains("max_age")) a.max_age = Int(x, "max_age");
     f.authorize = std::move(a);
   }

@@ -50,6 +50,8 @@ struct AuthorizeRequest {
   /// acr_values asked for aal2: a second factor when the person has one (voluntary, OIDC Core
   /// §5.5.1.1), never an error when they have none.
   bool prefer_mfa = false;
+  /// The client counts only the authenticator app (no email or SMS codes).
+  bool totp_only = false;
   std::optional<std::int64_t> max_age;
 };
 

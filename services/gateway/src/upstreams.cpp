@@ -96,6 +96,26 @@ Awaitable<Result<mfa::v1::GenerateRecoveryCodesResponse>> Upstreams::GenerateRec
   IDP_UNARY(mfa, GenerateRecoveryCodes, mfa::v1::GenerateRecoveryCodesResponse, req);
 }
 
+Awaitable<Result<mfa::v1::StartDeliveryEnrolmentResponse>> Upstreams::StartDeliveryEnrolment(
+    std::string_view rid, const mfa::v1::StartDeliveryEnrolmentRequest& req) {
+  IDP_UNARY(mfa, StartDeliveryEnrolment, mfa::v1::StartDeliveryEnrolmentResponse, req);
+}
+
+Awaitable<Result<mfa::v1::ConfirmDeliveryEnrolmentResponse>> Upstreams::ConfirmDeliveryEnrolment(
+    std::string_view rid, const mfa::v1::ConfirmDeliveryEnrolmentRequest& req) {
+  IDP_UNARY(mfa, ConfirmDeliveryEnrolment, mfa::v1::ConfirmDeliveryEnrolmentResponse, req);
+}
+
+Awaitable<Result<mfa::v1::SendCodeResponse>> Upstreams::SendCode(
+    std::string_view rid, const mfa::v1::SendCodeRequest& req) {
+  IDP_UNARY(mfa, SendCode, mfa::v1::SendCodeResponse, req);
+}
+
+Awaitable<Result<mfa::v1::CodeStatusResponse>> Upstreams::CodeStatus(
+    std::string_view rid, const mfa::v1::CodeStatusRequest& req) {
+  IDP_UNARY(mfa, CodeStatus, mfa::v1::CodeStatusResponse, req);
+}
+
 Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(std::string_view rid,
                                                                      const std::string& client_id) {
   token::v1::GetClientRequest req;

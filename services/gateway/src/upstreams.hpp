@@ -46,6 +46,14 @@ class Upstreams {
                                                             const mfa::v1::VerifyCodeRequest& req);
   Awaitable<Result<mfa::v1::GenerateRecoveryCodesResponse>> GenerateRecoveryCodes(
       std::string_view rid, const std::string& subject);
+  Awaitable<Result<mfa::v1::StartDeliveryEnrolmentResponse>> StartDeliveryEnrolment(
+      std::string_view rid, const mfa::v1::StartDeliveryEnrolmentRequest& req);
+  Awaitable<Result<mfa::v1::ConfirmDeliveryEnrolmentResponse>> ConfirmDeliveryEnrolment(
+      std::string_view rid, const mfa::v1::ConfirmDeliveryEnrolmentRequest& req);
+  Awaitable<Result<mfa::v1::SendCodeResponse>> SendCode(std::string_view rid,
+                                                        const mfa::v1::SendCodeRequest& req);
+  Awaitable<Result<mfa::v1::CodeStatusResponse>> CodeStatus(std::string_view rid,
+                                                            const mfa::v1::CodeStatusRequest& req);
   Awaitable<Result<token::v1::GetClientResponse>> GetClient(std::string_view rid,
                                                             const std::string& client_id);
   Awaitable<Result<token::v1::ListClientsResponse>> ListPortalClients(std::string_view rid);

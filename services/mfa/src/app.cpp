@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include "challenge_store.hpp"
+#include "delivery_client.hpp"
 #include "factor_store.hpp"
 #include "grpc_handler.hpp"
 #include "mfa_migrations.hpp"
@@ -38,7 +39,9 @@ int RunApp(const Config& config) {
   SystemClock clock;
   PgFactorStore factors(pool);
   ChallengeStore challenges(redis, std::chrono::seconds(600));
-  MfaService service(factors, challenges, std::move(*master), clock, policy);
+  auto delivery = MakeGrpcDeliveryClient(
+      config.GetString("mfa.delivery", config.GetString("delivery.listen", "127.0.0.1:7003")));
+  MfaService service(factors, challenges, *delivery, std::move(*master), clock, policy);
   MfaGrpcHandler handler(service);
   rpc::GrpcServer server({config.GetString("mfa.listen", "127.0.0.1:7002"),
                           static_cast<int>(config.GetInt("mfa.max_threads", 32))},

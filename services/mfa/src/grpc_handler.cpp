@@ -92,11 +92,14 @@ grpc::Status MfaGrpcHandler::StartChallenge(grpc::ServerContext* ctx,
 grpc::Status MfaGrpcHandler::VerifyCode(grpc::ServerContext* ctx, const v1::VerifyCodeRequest* req,
                                         v1::VerifyCodeResponse* resp) {
   return rpc::Serve(ctx, "VerifyCode", [&]() -> Status {
-    if (req->method() != v1::CODE_METHOD_TOTP && req->method() != v1::CODE_METHOD_RECOVERY) {
-      return InvalidArgument("method must be TOTP or RECOVERY");
+    VerifyMethod method = VerifyMethod::kTotp;
+    switch (req->method()) {
+      case v1::CODE_METHOD_TOTP: method = VerifyMethod::kTotp; break;
+      case v1::CODE_METHOD_RECOVERY: method = VerifyMethod::kRecovery; break;
+      case v1::CODE_METHOD_SENT: method = VerifyMethod::kSent; break;
+      default: return InvalidArgument("method must be TOTP, RECOVERY or SENT");
     }
-    auto v = service_.Verify(req->challenge_id(), req->subject(),
-                             req->method() == v1::CODE_METHOD_RECOVERY, req->code());
+    auto v = service_.Verify(req->challenge_id(), req->subject(), method, req->code());
     if (!v) return v.error();
     using R = v1::VerifyCodeResponse;
     switch (v->outcome) {
@@ -106,7 +109,7 @@ grpc::Status MfaGrpcHandler::VerifyCode(grpc::ServerContext* ctx, const v1::Veri
       case CodeOutcome::kChallengeEnded: resp->set_outcome(R::OUTCOME_CHALLENGE_ENDED); break;
       case CodeOutcome::kLocked: resp->set_outcome(R::OUTCOME_LOCKED); break;
     }
-    if (v->outcome == CodeOutcome::kVerified) resp->set_amr("otp");
+    if (v->outcome == CodeOutcome::kVerified) resp->set_amr(v->amr);
     resp->set_tries_left(v->tries_left);
     resp->set_recovery_codes_left(v->recovery_codes_left);
     return {};
@@ -131,6 +134,76 @@ grpc::Status MfaGrpcHandler::ResetFactors(grpc::ServerContext* ctx,
     auto n = service_.Reset(req->subject());
     if (!n) return n.error();
     resp->set_removed(*n);
+    return {};
+  });
+}
+
+namespace {
+
+v1::VerifyCodeResponse::Outcome ToProto(CodeOutcome o) {
+  using R = v1::VerifyCodeResponse;
+  switch (o) {
+    case CodeOutcome::kVerified: return R::OUTCOME_VERIFIED;
+    case CodeOutcome::kWrong: return R::OUTCOME_WRONG_CODE;
+    case CodeOutcome::kMalformed: return R::OUTCOME_MALFORMED_CODE;
+    case CodeOutcome::kChallengeEnded: return R::OUTCOME_CHALLENGE_ENDED;
+    case CodeOutcome::kLocked: return R::OUTCOME_LOCKED;
+  }
+  return R::OUTCOME_UNSPECIFIED;
+}
+
+std::string TypeName(v1::FactorType t) {
+  return t == v1::FACTOR_TYPE_EMAIL ? "email" : t == v1::FACTOR_TYPE_SMS ? "sms" : "";
+}
+
+}  // namespace
+
+grpc::Status MfaGrpcHandler::StartDeliveryEnrolment(grpc::ServerContext* ctx,
+                                                    const v1::StartDeliveryEnrolmentRequest* req,
+                                                    v1::StartDeliveryEnrolmentResponse* resp) {
+  return rpc::Serve(ctx, "StartDeliveryEnrolment", [&]() -> Status {
+    auto e = service_.StartDeliveryEnrolment(req->subject(), TypeName(req->type()),
+                                             req->destination());
+    if (!e) return e.error();
+    resp->set_error(e->error);
+    resp->set_factor_id(e->factor_id);
+    resp->set_label(e->label);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::ConfirmDeliveryEnrolment(
+    grpc::ServerContext* ctx, const v1::ConfirmDeliveryEnrolmentRequest* req,
+    v1::ConfirmDeliveryEnrolmentResponse* resp) {
+  return rpc::Serve(ctx, "ConfirmDeliveryEnrolment", [&]() -> Status {
+    auto v = service_.ConfirmDeliveryEnrolment(req->subject(), req->factor_id(), req->code());
+    if (!v) return v.error();
+    resp->set_outcome(ToProto(v->outcome));
+    resp->set_tries_left(v->tries_left);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::SendCode(grpc::ServerContext* ctx, const v1::SendCodeRequest* req,
+                                      v1::SendCodeResponse* resp) {
+  return rpc::Serve(ctx, "SendCode", [&]() -> Status {
+    auto r = service_.SendCode(req->challenge_id(), req->subject(), req->factor_id());
+    if (!r) return r.error();
+    resp->set_error(r->error);
+    resp->set_label(r->label);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::CodeStatus(grpc::ServerContext* ctx,
+                                        const v1::CodeStatusRequest* req,
+                                        v1::CodeStatusResponse* resp) {
+  return rpc::Serve(ctx, "CodeStatus", [&]() -> Status {
+    auto r = service_.CodeStatus(req->challenge_id(), req->subject());
+    if (!r) return r.error();
+    resp->set_state(r->first.state);
+    resp->set_updated_at(r->first.updated_at);
+    resp->set_label(r->second);
     return {};
   });
 }

@@ -29,6 +29,16 @@ class MfaGrpcHandler final : public v1::MfaService::Service {
   grpc::Status GenerateRecoveryCodes(grpc::ServerContext* ctx,
                                      const v1::GenerateRecoveryCodesRequest* req,
                                      v1::GenerateRecoveryCodesResponse* resp) override;
+  grpc::Status StartDeliveryEnrolment(grpc::ServerContext* ctx,
+                                      const v1::StartDeliveryEnrolmentRequest* req,
+                                      v1::StartDeliveryEnrolmentResponse* resp) override;
+  grpc::Status ConfirmDeliveryEnrolment(grpc::ServerContext* ctx,
+                                        const v1::ConfirmDeliveryEnrolmentRequest* req,
+                                        v1::ConfirmDeliveryEnrolmentResponse* resp) override;
+  grpc::Status SendCode(grpc::ServerContext* ctx, const v1::SendCodeRequest* req,
+                        v1::SendCodeResponse* resp) override;
+  grpc::Status CodeStatus(grpc::ServerContext* ctx, const v1::CodeStatusRequest* req,
+                          v1::CodeStatusResponse* resp) override;
   grpc::Status ResetFactors(grpc::ServerContext* ctx, const v1::ResetFactorsRequest* req,
                             v1::ResetFactorsResponse* resp) override;
 

@@ -41,10 +41,11 @@ bool IsRecoveryShaped(const std::string& normalised) {
 
 }  // namespace
 
-MfaService::MfaService(FactorStore& factors, ChallengeStore& challenges, crypto::Aead master,
-                       const Clock& clock, MfaPolicy policy)
+MfaService::MfaService(FactorStore& factors, ChallengeStore& challenges, DeliveryClient& delivery,
+                       crypto::Aead master, const Clock& clock, MfaPolicy policy)
     : factors_(factors),
       challenges_(challenges),
+      delivery_(delivery),
       master_(std::move(master)),
       clock_(clock),
       policy_(std::move(policy)) {}
@@ -133,8 +134,9 @@ Result<Verification> MfaService::Wrong(const std::string& challenge_id,
 }
 
 Result<Verification> MfaService::Verify(const std::string& challenge_id,
-                                        const std::string& subject, bool recovery,
+                                        const std::string& subject, VerifyMethod method,
                                         const std::string& code) {
+  const bool recovery = method == VerifyMethod::kRecovery;
   Verification v;
   const std::string normalised = NormaliseRecovery(code);
   if (recovery ? !IsRecoveryShaped(normalised) : !IsCodeShaped(code)) {
@@ -166,6 +168,25 @@ Result<Verification> MfaService::Verify(const std::string& challenge_id,
     return v;
   }
 
+  if (method == VerifyMethod::kSent) {
+    auto sent = challenges_.GetCode(challenge_id, subject);
+    if (!sent) return sent.error();
+    // Only the newest code, within its life (SECURITY §42).
+    if (!*sent || (*sent)->expires_at <= clock_.NowUnix() ||
+        !crypto::ConstantTimeEqual(CodeHash(challenge_id, code), (*sent)->hash)) {
+      return Wrong(challenge_id, subject);
+    }
+    auto list = factors_.List(subject);
+    if (!list) return list.error();
+    for (const auto& f : *list) {
+      if (f.id == (*sent)->factor_id && f.active) v.amr = f.type;  // "email" or "sms"
+    }
+    if (v.amr == "otp") return Wrong(challenge_id, subject);  // the factor was removed
+    (void)challenges_.End(challenge_id);
+    v.outcome = CodeOutcome::kVerified;
+    return v;
+  }
+
   auto list = factors_.List(subject);
   if (!list) return list.error();
   const std::int64_t now = clock_.NowUnix();
@@ -187,6 +208,181 @@ Result<Verification> MfaService::Verify(const std::string& challenge_id,
     return v;
   }
   return Wrong(challenge_id, subject);
+}
+
+namespace {
+
+/// A 6-digit code from the CSPRNG.
+std::string NewCode() {
+  std::string code = std::to_string(crypto::RandomUniform(1000000));
+  return std::string(6 - code.size(), '0') + code;
+}
+
+bool IsEmailAddress(const std::string& a) {
+  auto at = a.find('@');
+  if (a.size() > 254 || at == std::string::npos || at == 0 || at + 1 >= a.size() ||
+      a.find('@', at + 1) != std::string::npos || a.find('.', at) == std::string::npos) {
+    return false;
+  }
+  for (unsigned char c : a) {
+    if (c <= 0x20 || c == 0x7F || c == '<' || c == '>' || c == '"' || c == ',' || c == ';') {
+      return false;
+    }
+  }
+  return a.back() != '.';
+}
+
+bool IsE164(const std::string& n) {
+  if (n.size() < 9 || n.size() > 16 || n[0] != '+' || n[1] == '0') return false;
+  for (std::size_t i = 1; i < n.size(); ++i) {
+    if (n[i] < '0' || n[i] > '9') return false;
+  }
+  return true;
+}
+
+/// "a•••@example.com", "+31 ••• ••• 78": enough to recognise, not to read out.
+std::string Mask(const std::string& type, const std::string& d) {
+  if (type == "email") {
+    auto at = d.find('@');
+    std::string out = d.substr(0, 1);
+    out += "\u2022\u2022\u2022";
+    out += d.substr(at);
+    return out;
+  }
+  std::string out = d.substr(0, 3);
+  out += " \u2022\u2022\u2022 \u2022\u2022\u2022 ";
+  out += d.substr(d.size() - 2);
+  return out;
+}
+
+}  // namespace
+
+std::string MfaService::CodeHash(const std::string& context, const std::string& code) {
+  return crypto::Base64UrlEncode(crypto::Sha256("code:" + context + ":" + code));
+}
+
+Result<SendResult> MfaService::SendTo(const FactorRecord& f, const std::string& key,
+                                      CodePurpose purpose, const std::string& code) {
+  auto destination = master_.Open(f.sealed_secret, f.id);
+  if (!destination) return Internal("factor destination cannot be decrypted");
+  return f.type == "email" ? delivery_.SendEmail(key, *destination, purpose, code)
+                           : delivery_.SendSms(key, *destination, purpose, code);
+}
+
+Result<DeliveryEnrolment> MfaService::StartDeliveryEnrolment(const std::string& subject,
+                                                            const std::string& type,
+                                                            const std::string& raw) {
+  if (!IsUuid(subject)) return InvalidArgument("subject");
+  DeliveryEnrolment out;
+  std::string destination;
+  for (char c : raw) {
+    if (type == "sms" && (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.')) continue;
+    destination += c;
+  }
+  if (type == "email") {
+    for (auto& c : destination) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!IsEmailAddress(destination)) {
+      out.error = "Enter an email address, like name@example.com.";
+      return out;
+    }
+  } else if (type == "sms") {
+    if (!IsE164(destination)) {
+      out.error = "Enter your mobile number with its country code, like +31 6 12345678.";
+      return out;
+    }
+  } else {
+    return InvalidArgument("type must be email or sms");
+  }
+  FactorRecord f;
+  f.id = NewUuid();
+  f.type = type;
+  f.label = Mask(type, destination);
+  f.sealed_secret = master_.Seal(destination, f.id);
+  const std::string code = NewCode();
+  auto sent = SendTo(f, "enrol:" + f.id, CodePurpose::kVerifyAddress, code);
+  if (!sent) return sent.error();
+  if (!sent->refusal.empty()) {
+    out.error = sent->refusal;  // nothing stored
+    return out;
+  }
+  auto st = factors_.Insert(subject, f);
+  if (!st) return st.error();
+  st = challenges_.SetEnrolCode(f.id, CodeHash(f.id, code));
+  if (!st) return st.error();
+  out.factor_id = f.id;
+  out.label = f.label;
+  return out;
+}
+
+Result<Verification> MfaService::ConfirmDeliveryEnrolment(const std::string& subject,
+                                                          const std::string& factor_id,
+                                                          const std::string& code) {
+  Verification v;
+  if (!IsCodeShaped(code)) {
+    v.outcome = CodeOutcome::kMalformed;
+    return v;
+  }
+  auto pending = challenges_.EnrolCode(factor_id);
+  if (!pending) return pending.error();
+  if (!*pending || (*pending)->second >= policy_.challenge_tries) {
+    v.outcome = CodeOutcome::kChallengeEnded;
+    return v;
+  }
+  if (!crypto::ConstantTimeEqual(CodeHash(factor_id, code), (*pending)->first)) {
+    auto tries = challenges_.CountEnrolTry(factor_id);
+    if (!tries) return tries.error();
+    v.outcome = CodeOutcome::kWrong;
+    v.tries_left = std::max(0, policy_.challenge_tries - *tries);
+    return v;
+  }
+  auto activated = factors_.Activate(subject, factor_id, 0);
+  if (!activated) return activated.error();
+  if (!*activated) return NotFound("no pending factor with that id");
+  log::Info("delivery factor enrolled", {{"subject", subject}});
+  v.outcome = CodeOutcome::kVerified;
+  return v;
+}
+
+Result<SentCodeResult> MfaService::SendCode(const std::string& challenge_id,
+                                            const std::string& subject,
+                                            const std::string& factor_id) {
+  auto tries = challenges_.Tries(challenge_id, subject);
+  if (!tries) return tries.error();
+  if (*tries < 0) return NotFound("challenge");
+  auto list = factors_.List(subject);
+  if (!list) return list.error();
+  for (const auto& f : *list) {
+    if (f.id != factor_id || !f.active || (f.type != "email" && f.type != "sms")) continue;
+    const std::string code = NewCode();
+    // A new key per send: a resend is a new message with a new code.
+    auto sent = SendTo(f, "signin:" + challenge_id + ":" + crypto::RandomToken(8),
+                       CodePurpose::kSignIn, code);
+    if (!sent) return sent.error();
+    if (!sent->refusal.empty()) return SentCodeResult{sent->refusal, f.label};
+    auto st = challenges_.SetCode(challenge_id, subject,
+                                  {CodeHash(challenge_id, code), f.id,
+                                   clock_.NowUnix() + 600, sent->message_id});
+    if (!st) return st.error();
+    return SentCodeResult{"", f.label};
+  }
+  return NotFound("no such email or SMS factor");
+}
+
+Result<std::pair<MessageStatus, std::string>> MfaService::CodeStatus(
+    const std::string& challenge_id, const std::string& subject) {
+  auto sent = challenges_.GetCode(challenge_id, subject);
+  if (!sent) return sent.error();
+  if (!*sent) return std::make_pair(MessageStatus{}, std::string());
+  auto status = delivery_.Status((*sent)->message_id);
+  if (!status) return status.error();
+  std::string label;
+  auto list = factors_.List(subject);
+  if (list) {
+    for (const auto& f : *list) {
+      if (f.id == (*sent)->factor_id) label = f.label;
+    }
+  }
+  return std::make_pair(*status, label);
 }
 
 Result<std::vector<std::string>> MfaService::GenerateRecoveryCodes(const std::string& subject) {

@@ -3,6 +3,7 @@
 /// protection, recovery codes, and the limits on wrong codes. Knows nothing of gRPC.
 
 #include "challenge_store.hpp"
+#include "delivery_client.hpp"
 #include "factor_store.hpp"
 
 #include "idp/common/clock.hpp"
@@ -34,12 +35,26 @@ struct Verification {
   CodeOutcome outcome = CodeOutcome::kWrong;
   int tries_left = 0;
   int recovery_codes_left = -1;  ///< after a recovery code
+  std::string amr = "otp";       ///< RFC 8176 value (email codes: "email", SMS: "sms")
+};
+
+enum class VerifyMethod { kTotp, kRecovery, kSent };
+
+struct DeliveryEnrolment {
+  std::string error;  ///< the destination was refused (a sentence for the person)
+  std::string factor_id;
+  std::string label;
+};
+
+struct SentCodeResult {
+  std::string error;
+  std::string label;
 };
 
 class MfaService {
  public:
-  MfaService(FactorStore& factors, ChallengeStore& challenges, crypto::Aead master,
-             const Clock& clock, MfaPolicy policy);
+  MfaService(FactorStore& factors, ChallengeStore& challenges, DeliveryClient& delivery,
+             crypto::Aead master, const Clock& clock, MfaPolicy policy);
 
   [[nodiscard]] Result<std::vector<FactorRecord>> List(const std::string& subject);
   /// A pending authenticator-app factor with a new 160-bit seed (RFC 4226 §4 R6).
@@ -55,21 +70,45 @@ class MfaService {
   /// Checks an authenticator-app code (`recovery` false) or a recovery code against the
   /// challenge; wrong codes count against the challenge and the person.
   [[nodiscard]] Result<Verification> Verify(const std::string& challenge_id,
-                                            const std::string& subject, bool recovery,
+                                            const std::string& subject, VerifyMethod method,
                                             const std::string& code);
+  /// A pending email ("email") or SMS ("sms") factor, and a code sent to it. A malformed
+  /// destination or a refusal by delivery stores nothing.
+  [[nodiscard]] Result<DeliveryEnrolment> StartDeliveryEnrolment(const std::string& subject,
+                                                                 const std::string& type,
+                                                                 const std::string& destination);
+  /// Activates the pending factor with the code sent to it (5 wrong tries, 10 minutes).
+  [[nodiscard]] Result<Verification> ConfirmDeliveryEnrolment(const std::string& subject,
+                                                              const std::string& factor_id,
+                                                              const std::string& code);
+  /// Sends a new sign-in code for the challenge to an active email or SMS factor; the
+  /// previous code stops working (only the newest is valid).
+  [[nodiscard]] Result<SentCodeResult> SendCode(const std::string& challenge_id,
+                                                const std::string& subject,
+                                                const std::string& factor_id);
+  /// How the challenge's last code is doing at delivery (empty state when none was sent).
+  [[nodiscard]] Result<std::pair<MessageStatus, std::string>> CodeStatus(
+      const std::string& challenge_id, const std::string& subject);
   /// Ten new single-use codes ("xxxxx-xxxxx"); the old ones stop working.
   [[nodiscard]] Result<std::vector<std::string>> GenerateRecoveryCodes(const std::string& subject);
   [[nodiscard]] Result<int> RecoveryCodesLeft(const std::string& subject);
   [[nodiscard]] Result<int> Reset(const std::string& subject);
 
+  /// The stored hash of a sent code, bound to its challenge or pending factor.
+  static std::string CodeHash(const std::string& context, const std::string& code);
   /// The stored hash of a recovery code (normalised: case, spaces and dashes ignored).
   static std::string RecoveryHash(const std::string& subject, const std::string& code);
 
  private:
   Result<Verification> Wrong(const std::string& challenge_id, const std::string& subject);
 
+  /// Sends `code` to the destination sealed in factor `f`.
+  Result<SendResult> SendTo(const FactorRecord& f, const std::string& key, CodePurpose purpose,
+                            const std::string& code);
+
   FactorStore& factors_;
   ChallengeStore& challenges_;
+  DeliveryClient& delivery_;
   crypto::Aead master_;
   const Clock& clock_;
   MfaPolicy policy_;

@@ -37,14 +37,34 @@ std::string Decode32(const std::string& b32) {
   return out;
 }
 
+/// Records what would be sent (a domain test; the real delivery is in the e2e tests).
+class RecordingDelivery final : public DeliveryClient {
+ public:
+  Result<SendResult> SendEmail(const std::string&, const std::string& to, CodePurpose,
+                               const std::string& code) override {
+    sent.push_back({to, code});
+    SendResult r;
+    r.message_id = std::to_string(sent.size());
+    r.refusal = refuse;
+    return r;
+  }
+  Result<SendResult> SendSms(const std::string& k, const std::string& to, CodePurpose p,
+                             const std::string& code) override {
+    return SendEmail(k, to, p, code);
+  }
+  Result<MessageStatus> Status(const std::string&) override { return MessageStatus{"sent", 1}; }
+  std::vector<std::pair<std::string, std::string>> sent;
+  std::string refuse;
+};
+
 struct Fixture {
   Fixture()
       : pool({testing::CreateTestDatabase("mfa_test"), 4}),
         redis(RedisFromEnv()),
         factors(pool),
         challenges(redis, std::chrono::seconds(600)),
-        service(factors, challenges, crypto::Aead::FromKey(std::string(32, 'm')).value(), clock,
-                {}) {
+        service(factors, challenges, delivery, crypto::Aead::FromKey(std::string(32, 'm')).value(),
+                clock, {}) {
     crypto::Init();
     REQUIRE(store::Migrate(pool, Migrations()).value() >= 2);
   }
@@ -59,7 +79,7 @@ struct Fixture {
     return seed;
   }
   Verification Totp(const std::string& challenge, const std::string& code) {
-    return service.Verify(challenge, subject, false, code).value();
+    return service.Verify(challenge, subject, VerifyMethod::kTotp, code).value();
   }
 
   FakeClock clock{1'800'000'000};
@@ -67,6 +87,7 @@ struct Fixture {
   store::RedisClient redis;
   PgFactorStore factors;
   ChallengeStore challenges;
+  RecordingDelivery delivery;
   MfaService service;
   std::string subject = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 };
@@ -128,21 +149,69 @@ TEST_CASE("recovery codes work once each and are replaced by a new set", "[mfa]"
   CHECK(codes[0].size() == 11);
   CHECK(codes[0][5] == '-');
   auto c = f.service.StartChallenge(f.subject).value();
-  auto v = f.service.Verify(c, f.subject, true, codes[3]).value();
+  auto v = f.service.Verify(c, f.subject, VerifyMethod::kRecovery, codes[3]).value();
   CHECK(v.outcome == CodeOutcome::kVerified);
   CHECK(v.recovery_codes_left == 9);
   auto c2 = f.service.StartChallenge(f.subject).value();
-  CHECK(f.service.Verify(c2, f.subject, true, codes[3]).value().outcome == CodeOutcome::kWrong);
+  CHECK(f.service.Verify(c2, f.subject, VerifyMethod::kRecovery, codes[3]).value().outcome == CodeOutcome::kWrong);
   // Case, spaces and the dash do not matter.
   std::string shouted = codes[4];
   for (auto& ch : shouted) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   shouted.erase(5, 1);
-  CHECK(f.service.Verify(c2, f.subject, true, shouted).value().outcome == CodeOutcome::kVerified);
+  CHECK(f.service.Verify(c2, f.subject, VerifyMethod::kRecovery, shouted).value().outcome == CodeOutcome::kVerified);
   auto fresh = f.service.GenerateRecoveryCodes(f.subject).value();
   auto c3 = f.service.StartChallenge(f.subject).value();
-  CHECK(f.service.Verify(c3, f.subject, true, codes[5]).value().outcome == CodeOutcome::kWrong);
-  CHECK(f.service.Verify(c3, f.subject, true, fresh[0]).value().outcome == CodeOutcome::kVerified);
+  CHECK(f.service.Verify(c3, f.subject, VerifyMethod::kRecovery, codes[5]).value().outcome == CodeOutcome::kWrong);
+  CHECK(f.service.Verify(c3, f.subject, VerifyMethod::kRecovery, fresh[0]).value().outcome == CodeOutcome::kVerified);
   CHECK(f.service.Reset(f.subject).value() == 1);
   CHECK(f.service.List(f.subject).value().empty());
   CHECK(f.service.RecoveryCodesLeft(f.subject).value() == 0);
+}
+
+TEST_CASE("email codes: enrolment by a code and only the newest sign-in code is valid", "[mfa]") {
+  Fixture f;
+  auto bad = f.service.StartDeliveryEnrolment(f.subject, "email", "not an address").value();
+  CHECK_FALSE(bad.error.empty());
+  CHECK(f.delivery.sent.empty());
+  CHECK(f.service.List(f.subject).value().empty());  // nothing half-created
+
+  auto e = f.service.StartDeliveryEnrolment(f.subject, "email", "Alice@Example.com").value();
+  REQUIRE(e.error.empty());
+  CHECK(e.label.rfind("a", 0) == 0);
+  CHECK(e.label.find("@example.com") != std::string::npos);
+  REQUIRE(f.delivery.sent.size() == 1);
+  CHECK(f.delivery.sent[0].first == "alice@example.com");
+  auto code = f.delivery.sent[0].second;
+  CHECK(f.service.ConfirmDeliveryEnrolment(f.subject, e.factor_id, "000000x").value().outcome ==
+        CodeOutcome::kMalformed);
+  CHECK(f.service.ConfirmDeliveryEnrolment(f.subject, e.factor_id, code == "000000" ? "111111" : "000000")
+            .value().outcome == CodeOutcome::kWrong);
+  CHECK(f.service.ConfirmDeliveryEnrolment(f.subject, e.factor_id, code).value().outcome ==
+        CodeOutcome::kVerified);
+
+  auto c = f.service.StartChallenge(f.subject).value();
+  REQUIRE(f.service.SendCode(c, f.subject, e.factor_id).value().error.empty());
+  auto first = f.delivery.sent.back().second;
+  REQUIRE(f.service.SendCode(c, f.subject, e.factor_id).value().error.empty());
+  auto second = f.delivery.sent.back().second;
+  if (first != second) {
+    CHECK(f.service.Verify(c, f.subject, VerifyMethod::kSent, first).value().outcome ==
+          CodeOutcome::kWrong);
+  }
+  auto v = f.service.Verify(c, f.subject, VerifyMethod::kSent, second).value();
+  CHECK(v.outcome == CodeOutcome::kVerified);
+  CHECK(v.amr == "email");
+
+  // An expired code is refused.
+  auto c2 = f.service.StartChallenge(f.subject).value();
+  REQUIRE(f.service.SendCode(c2, f.subject, e.factor_id).value().error.empty());
+  auto late = f.delivery.sent.back().second;
+  f.clock.Advance(std::chrono::seconds(601));
+  CHECK(f.service.Verify(c2, f.subject, VerifyMethod::kSent, late).value().outcome ==
+        CodeOutcome::kWrong);
+  // A refusal by delivery is passed on and stores nothing.
+  f.delivery.refuse = "Text messages cannot be sent to this country.";
+  auto refused = f.service.StartDeliveryEnrolment(f.subject, "sms", "+999 123 456 789").value();
+  CHECK(refused.error == f.delivery.refuse);
+  CHECK(f.service.List(f.subject).value().size() == 1);
 }

@@ -43,6 +43,12 @@ Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& se
     if (f.type() == mfa::v1::FACTOR_TYPE_TOTP && f.active()) {
       view.totps.push_back({f.id(), f.label()});
       ++methods;
+    } else if (f.type() == mfa::v1::FACTOR_TYPE_EMAIL && f.active()) {
+      view.emails.push_back({f.id(), f.label()});
+      ++methods;
+    } else if (f.type() == mfa::v1::FACTOR_TYPE_SMS && f.active()) {
+      view.phones.push_back({f.id(), f.label()});
+      ++methods;
     } else if (f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES) {
       view.recovery_left = std::atoi(f.label().c_str());
     } else if (f.active()) {
@@ -132,6 +138,43 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     auto r = co_await Overview(ctx, req, upgraded, "Your authenticator app is set up.", "");
     r.AddHeader("Set-Cookie", SessionCookie(ctx, *cookie, std::nullopt));
     co_return r;
+  }
+  if (path == "/account/mfa/email" || path == "/account/mfa/sms") {
+    // A new address or number counts only once a code sent to it comes back (SECURITY §44).
+    mfa::v1::StartDeliveryEnrolmentRequest start;
+    start.set_subject(session.subject);
+    start.set_type(path == "/account/mfa/email" ? mfa::v1::FACTOR_TYPE_EMAIL
+                                                : mfa::v1::FACTOR_TYPE_SMS);
+    start.set_destination(form->Get("destination").value_or(""));
+    auto e = co_await ctx.upstreams.StartDeliveryEnrolment(req.request_id, start);
+    if (!e) co_return UpstreamErrorPage(ctx, e.error());
+    if (!e->error().empty()) co_return co_await Overview(ctx, req, session, "", e->error());
+    co_return Page(ctx.pages.VerifyDestination(session.csrf, e->factor_id(), e->label(), ""));
+  }
+  if (path == "/account/mfa/verify") {
+    mfa::v1::ConfirmDeliveryEnrolmentRequest confirm;
+    confirm.set_subject(session.subject);
+    confirm.set_factor_id(form->Get("factor_id").value_or(""));
+    confirm.set_code(form->Get("code").value_or(""));
+    auto c = co_await ctx.upstreams.ConfirmDeliveryEnrolment(req.request_id, confirm);
+    if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, c.error());
+    using R = mfa::v1::VerifyCodeResponse;
+    if (c && c->outcome() == R::OUTCOME_VERIFIED) {
+      co_return co_await Overview(ctx, req, session, "The new method is set up.", "");
+    }
+    if (c && (c->outcome() == R::OUTCOME_WRONG_CODE || c->outcome() == R::OUTCOME_MALFORMED_CODE)) {
+      std::string error = c->outcome() == R::OUTCOME_MALFORMED_CODE
+                              ? "Enter the 6 digits of the code we sent."
+                              : "That code is not right. " + std::to_string(c->tries_left()) +
+                                    " tries left.";
+      const std::string factor_id = form->Get("factor_id").value_or("");
+      const std::string label = form->Get("label").value_or("");
+      auto r = Page(ctx.pages.VerifyDestination(session.csrf, factor_id, label, error));
+      r.status = 401;
+      co_return r;
+    }
+    co_return co_await Overview(ctx, req, session, "",
+                                "That code has expired or was tried too often. Start again.");
   }
   if (path == "/account/mfa/remove") {
     mfa::v1::RemoveFactorRequest remove;

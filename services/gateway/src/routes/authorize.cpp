@@ -212,6 +212,7 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   // (OIDC Core §3.1.2.1; our values: aal1, aal2).
   authz.require_mfa = c.mfa_policy() == "required" || c.mfa_policy() == "totp_only";
   authz.prefer_mfa = oauth::ParseScope(p.Get("acr_values").value_or("")).count("aal2") > 0;
+  authz.totp_only = c.mfa_policy() == "totp_only";
   authz.login_hint = p.Get("login_hint").value_or("");
   if (authz.login_hint.size() > 256) authz.login_hint.clear();
   // claims (OIDC Core §5.5) must at least be a JSON object; standard claims follow the scopes.

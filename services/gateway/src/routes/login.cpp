@@ -56,8 +56,14 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
                                               const std::string& subject) {
   auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
   if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  // A client that counts only the authenticator app sees only it (and recovery codes).
+  const bool totp_only = flow.authorize && flow.authorize->totp_only;
   bool has_factor = false;
-  for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
+  for (const auto& f : factors->factors()) {
+    bool counts = !totp_only || f.type() == mfa::v1::FACTOR_TYPE_TOTP ||
+                  f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES;
+    has_factor = has_factor || (f.active() && counts);
+  }
   bool required = ctx.config.require_mfa || (flow.authorize && flow.authorize->require_mfa);
   if (!has_factor && !required) co_return std::nullopt;
 

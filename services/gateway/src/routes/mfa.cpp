@@ -5,6 +5,8 @@
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
 
+#include <algorithm>
+
 namespace idp::gateway {
 namespace {
 
@@ -36,13 +38,55 @@ Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::
   co_return out;
 }
 
-Awaitable<bool> HasRecoveryCodes(Context& ctx, const Request& req, const std::string& subject) {
-  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
-  if (!factors) co_return false;
-  for (const auto& f : factors->factors()) {
-    if (f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES && f.active()) co_return true;
+/// The methods the person can use here: the authenticator app first (pre-selected), then email
+/// and SMS factors unless the client counts only the app; `selected` keeps a choice.
+Awaitable<MfaView> BuildView(Context& ctx, const Request& req, const PendingFlow& pending,
+                             std::string_view selected) {
+  MfaView view;
+  view.flow = pending.id;
+  view.csrf = pending.flow.csrf;
+  const bool totp_only = pending.flow.authorize && pending.flow.authorize->totp_only;
+  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, pending.flow.subject);
+  if (factors) {
+    bool totp = false;
+    for (const auto& f : factors->factors()) {
+      if (!f.active()) continue;
+      if (f.type() == mfa::v1::FACTOR_TYPE_TOTP) totp = true;
+      if (f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES) view.has_recovery = true;
+    }
+    if (totp) view.methods.push_back({"totp", "Authenticator app", "", false});
+    for (const auto& f : factors->factors()) {
+      bool email = f.type() == mfa::v1::FACTOR_TYPE_EMAIL;
+      if (!f.active() || totp_only || (!email && f.type() != mfa::v1::FACTOR_TYPE_SMS)) continue;
+      view.methods.push_back({"factor:" + f.id(), email ? "Email" : "SMS", f.label(), false});
+      view.can_send = true;
+    }
   }
-  co_return false;
+  bool any = false;
+  for (auto& m : view.methods) {
+    m.checked = m.value == selected;
+    any = any || m.checked;
+  }
+  if (!any && !view.methods.empty()) view.methods.front().checked = true;
+  view.client_name = co_await FlowClientName(ctx, req, pending.flow);
+  co_return view;
+}
+
+/// "Sent to a•••@example.com 12 s ago", or what went wrong, for the last code of the challenge.
+Awaitable<std::string> DeliveryStatus(Context& ctx, const Request& req, const Flow& flow) {
+  mfa::v1::CodeStatusRequest status;
+  status.set_challenge_id(flow.challenge_id);
+  status.set_subject(flow.subject);
+  auto s = co_await ctx.upstreams.CodeStatus(req.request_id, status);
+  if (!s || s->state().empty()) co_return std::string();
+  const std::string& to = s->label();
+  if (s->state() == "failed") co_return "The code to " + to + " could not be sent: try another method.";
+  if (s->state() == "sent") {
+    auto ago = std::max<std::int64_t>(0, NowUnix() - s->updated_at());
+    co_return "Code sent to " + to + " " + std::to_string(ago) + " s ago.";
+  }
+  if (s->state() == "retrying") co_return "Sending the code to " + to + " is taking longer than usual.";
+  co_return "Sending the code to " + to + "...";
 }
 
 Response MfaPage(const Context& ctx, int status, const MfaView& view) {
@@ -58,12 +102,9 @@ Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
   if (!query || !query->Get("flow")) co_return FlowExpiredPage(ctx);
   auto pending = co_await LoadPending(ctx, req, *query->Get("flow"));
   if (pending.error) co_return std::move(*pending.error);
-  MfaView view;
-  view.flow = pending.id;
-  view.csrf = pending.flow.csrf;
+  MfaView view = co_await BuildView(ctx, req, pending, "");
   view.recovery = query->Get("method") == std::optional<std::string>("recovery");
-  view.has_recovery = co_await HasRecoveryCodes(ctx, req, pending.flow.subject);
-  view.client_name = co_await FlowClientName(ctx, req, pending.flow);
+  view.status = co_await DeliveryStatus(ctx, req, pending.flow);
   co_return MfaPage(ctx, 200, view);
 }
 
@@ -79,16 +120,52 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
                         "This form was not sent by the page we showed you.",
                         "Reload the page and try again.");
   }
-  bool recovery = form->Get("method") == std::optional<std::string>("recovery");
-  MfaView view;
-  view.flow = pending.id;
-  view.csrf = flow.csrf;
+  const std::string method = form->Get("method").value_or("totp");
+  const bool recovery = method == "recovery";
+  const bool sent_code = method.rfind("factor:", 0) == 0;
+  MfaView view = co_await BuildView(ctx, req, pending, method);
   view.recovery = recovery;
+
+  if (form->Get("action") == std::optional<std::string>("send")) {
+    // Send (or resend) a code to the chosen email or SMS factor; only the newest is valid.
+    bool allowed = false;
+    for (const auto& m : view.methods) allowed = allowed || (m.value == method && sent_code);
+    if (!allowed) {
+      view.error = "Choose Email or SMS to get a code.";
+      co_return MfaPage(ctx, 400, view);
+    }
+    mfa::v1::SendCodeRequest send;
+    send.set_challenge_id(flow.challenge_id);
+    send.set_subject(flow.subject);
+    send.set_factor_id(method.substr(7));
+    auto sent = co_await ctx.upstreams.SendCode(req.request_id, send);
+    if (!sent) {
+      if (sent.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx);
+      co_return UpstreamErrorPage(ctx, sent.error());
+    }
+    if (!sent->error().empty()) {
+      view.error = sent->error();
+      co_return MfaPage(ctx, 429, view);
+    }
+    view.status = co_await DeliveryStatus(ctx, req, flow);
+    if (view.status.empty()) view.status = "Code sent to " + sent->label() + ".";
+    co_return MfaPage(ctx, 200, view);
+  }
+  if (sent_code) {
+    bool allowed = false;
+    for (const auto& m : view.methods) allowed = allowed || m.value == method;
+    if (!allowed) {
+      view.error = "This application accepts only the authenticator app.";
+      co_return MfaPage(ctx, 400, view);
+    }
+  }
 
   mfa::v1::VerifyCodeRequest verify;
   verify.set_challenge_id(flow.challenge_id);
   verify.set_subject(flow.subject);
-  verify.set_method(recovery ? mfa::v1::CODE_METHOD_RECOVERY : mfa::v1::CODE_METHOD_TOTP);
+  verify.set_method(recovery    ? mfa::v1::CODE_METHOD_RECOVERY
+                    : sent_code ? mfa::v1::CODE_METHOD_SENT
+                                : mfa::v1::CODE_METHOD_TOTP);
   verify.set_code(form->Get("code").value_or(""));
   auto result = co_await ctx.upstreams.VerifyCode(req.request_id, verify);
   if (!result) co_return UpstreamErrorPage(ctx, result.error());
@@ -100,6 +177,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
       session.subject = flow.subject;
       session.auth_time = NowUnix();
       // RFC 8176: a password and a one-time code, so two factors.
+      // email is not an RFC 8176 value: applications can tell it apart and refuse it.
       session.amr = {"pwd", result->amr().empty() ? "otp" : result->amr(), "mfa"};
       session.acr = "aal2";
       session.sid = crypto::RandomToken(16);
@@ -113,7 +191,8 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     }
     case R::OUTCOME_MALFORMED_CODE:
       view.error = recovery ? "Enter a recovery code as it was given to you, like abcde-fghij."
-                            : "Enter the 6 digits your authenticator app shows.";
+                   : sent_code ? "Enter the 6 digits of the code we sent."
+                               : "Enter the 6 digits your authenticator app shows.";
       break;
     case R::OUTCOME_WRONG_CODE:
       view.error = result->tries_left() == 0
@@ -140,8 +219,6 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     default:
       co_return ErrorPage(ctx, 500, "Something went wrong", "Please try again.");
   }
-  view.has_recovery = co_await HasRecoveryCodes(ctx, req, flow.subject);
-  view.client_name = co_await FlowClientName(ctx, req, flow);
   co_return MfaPage(ctx, result->outcome() == R::OUTCOME_WRONG_CODE ? 401 : 400, view);
 }
 

@@ -1,0 +1,41 @@
+#pragma once
+/// @file mfa's view of the delivery service: send a code, ask how it is doing.
+
+#include "idp/common/error.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace idp::mfa {
+
+struct SendResult {
+  std::string message_id;
+  std::string refusal;  ///< empty when queued; else why delivery refused (for the person)
+};
+
+struct MessageStatus {
+  std::string state;  ///< queued | sent | retrying | failed
+  std::int64_t updated_at = 0;
+};
+
+enum class CodePurpose { kSignIn, kVerifyAddress };
+
+class DeliveryClient {
+ public:
+  virtual ~DeliveryClient() = default;
+  [[nodiscard]] virtual Result<SendResult> SendEmail(const std::string& idempotency_key,
+                                                     const std::string& to,
+                                                     CodePurpose purpose,
+                                                     const std::string& code) = 0;
+  [[nodiscard]] virtual Result<SendResult> SendSms(const std::string& idempotency_key,
+                                                   const std::string& to, CodePurpose purpose,
+                                                   const std::string& code) = 0;
+  [[nodiscard]] virtual Result<MessageStatus> Status(const std::string& message_id) = 0;
+};
+
+/// Over gRPC (idp.delivery.v1), with a deadline and the thread's request id.
+std::unique_ptr<DeliveryClient> MakeGrpcDeliveryClient(const std::string& target);
+
+}  // namespace idp::mfa

@@ -1,0 +1,141 @@
+// Email and SMS codes as second factors, end to end through the real delivery service: the
+// email code is read from a real SMTP server (aiosmtpd), the SMS code from the local stand-in
+// of the SMS provider's API; openid-client then sees amr "email" or "sms" in the ID token.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, stopStack, idpctl, freePort } from './support/stack.mjs';
+import { Agent, hiddenInput } from './support/browser.mjs';
+import { discover, authorizationUrl, signIn, exchange } from './support/oidc.mjs';
+import { startSmtpSink, startSmsStandIn, codeOf, waitFor } from './support/delivery.mjs';
+
+let stack;
+let sink;
+let sms;
+let app;
+let strict;
+const ivy = { username: 'ivy', password: 'ivy likes long passwords' };
+const jay = { username: 'jay', password: 'jay likes long passwords' };
+
+before(async () => {
+  sink = await startSmtpSink(await freePort());
+  sms = await startSmsStandIn(() => ({ status: 201 }));
+  stack = await startStack('e2e_mfa_delivery', { env: {
+    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
+    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    IDP_DELIVERY_SMTP_STARTTLS: 'off',
+    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
+    IDP_DELIVERY_SMS_PROVIDER: 'twilio',
+    IDP_DELIVERY_SMS_API_BASE: sms.url,
+    IDP_DELIVERY_SMS_ACCOUNT_SID: 'AC0123456789abcdef',
+    IDP_DELIVERY_SMS_AUTH_TOKEN: 'stand-in-token',
+    IDP_DELIVERY_SMS_FROM: '+15005550006',
+    IDP_DELIVERY_SMS_COUNTRIES: 'NL,US',
+    IDP_DELIVERY_LIMIT_DESTINATION: '',
+  } });
+  for (const u of [ivy, jay]) {
+    idpctl(stack, ['users', 'create', '--username', u.username, '--password-stdin'], `${u.password}\n`);
+  }
+  app = idpctl(stack, ['clients', 'add', '--id', 'plain-app', '--name', 'Plain App',
+    '--redirect-uri', 'http://127.0.0.1:9/plain-app/cb']);
+  strict = idpctl(stack, ['clients', 'add', '--id', 'totp-app', '--name', 'TOTP App',
+    '--redirect-uri', 'http://127.0.0.1:9/totp-app/cb', '--mfa-policy', 'totp_only']);
+});
+
+after(async () => {
+  if (stack) await stopStack(stack);
+  await sink?.stop();
+  await sms?.stop();
+});
+
+const emailCode = (m) => m.parts.map((p) => p.content).join('\n').match(/\b(\d{6})\b/)[1];
+
+async function portalAgent(user) {
+  const agent = new Agent();
+  const start = await agent.request(new URL('/', stack.issuer));
+  const login = await agent.request(new URL(start.headers.get('location'), stack.issuer));
+  const loginUrl = login.status === 303 ? new URL(login.headers.get('location'), stack.issuer) : new URL('/login', stack.issuer);
+  assert.equal((await signIn(stack, agent, loginUrl, user.username, user.password)).status, 303);
+  return agent;
+}
+
+async function addDestination(agent, kind, destination, readCode) {
+  const page = await agent.request(new URL('/account/mfa', stack.issuer));
+  assert.match(page.text_, kind === 'email' ? /<label for="email">Email address<\/label>/ : /<label for="phone">Mobile number<\/label>/);
+  const csrf = hiddenInput(page.text_, 'csrf');
+  const sent = await agent.request(new URL(`/account/mfa/${kind}`, stack.issuer), { method: 'POST', form: { csrf, destination } });
+  assert.equal(sent.status, 200, sent.text_);
+  assert.match(sent.text_, /<h1>Enter the code we sent<\/h1>/);
+  const code = await readCode();
+  const wrong = await agent.request(new URL('/account/mfa/verify', stack.issuer), { method: 'POST',
+    form: { csrf, factor_id: hiddenInput(sent.text_, 'factor_id'), label: hiddenInput(sent.text_, 'label'), code: code === '000000' ? '111111' : '000000' } });
+  assert.equal(wrong.status, 401);
+  const ok = await agent.request(new URL('/account/mfa/verify', stack.issuer), { method: 'POST',
+    form: { csrf, factor_id: hiddenInput(sent.text_, 'factor_id'), label: hiddenInput(sent.text_, 'label'), code } });
+  assert.match(ok.text_, /role="status">The new method is set up\./);
+  return csrf;
+}
+
+async function signInWith(user, client, label, readCode) {
+  const agent = new Agent();
+  const config = await discover(stack, client);
+  const a = await authorizationUrl(config, client);
+  const toLogin = await agent.request(a.url);
+  const res = await signIn(stack, agent, new URL(toLogin.headers.get('location'), stack.issuer), user.username, user.password);
+  const next = new URL(res.headers.get('location'), stack.issuer);
+  if (next.pathname !== '/mfa') return { next };
+  const page = await agent.request(next);
+  const value = page.text_.match(new RegExp(`value="(factor:[^"]+)"(?: checked)?> ${label}`))[1];
+  const flow = hiddenInput(page.text_, 'flow');
+  const csrf = hiddenInput(page.text_, 'csrf');
+  const sent = await agent.request(new URL('/mfa', stack.issuer), { method: 'POST', form: { flow, csrf, method: value, action: 'send' } });
+  assert.equal(sent.status, 200, sent.text_);
+  assert.match(sent.text_, /role="status">(Code sent to|Sending the code to)/);
+  const code = await readCode();
+  const done = await agent.request(new URL('/mfa', stack.issuer), { method: 'POST', form: { flow, csrf, method: value, action: 'verify', code } });
+  assert.equal(done.status, 303, done.text_);
+  return { tokens: await exchange(config, { ...a, callback: new URL(done.headers.get('location')) }) };
+}
+
+test('an email factor: verified address, then a sign-in with the emailed code (amr email)', async () => {
+  const agent = await portalAgent(ivy);
+  await addDestination(agent, 'email', 'Ivy@Example.com', async () => {
+    await sink.waitForCount(1, 15000);
+    assert.deepEqual(sink.messages[0].rcpt_tos, ['ivy@example.com']);
+    return emailCode(sink.messages[0]);
+  });
+  const { tokens } = await signInWith(ivy, app, 'Email', async () => {
+    await sink.waitForCount(2, 15000);
+    return emailCode(sink.messages[1]);
+  });
+  assert.deepEqual(tokens.claims().amr, ['pwd', 'email', 'mfa']);
+  assert.equal(tokens.claims().acr, 'aal2');
+});
+
+test('an SMS factor: the code comes through the provider API (amr sms)', async () => {
+  const agent = await portalAgent(jay);
+  // A number from a country outside the list is refused with a clear message, nothing stored.
+  const page = await agent.request(new URL('/account/mfa', stack.issuer));
+  const refused = await agent.request(new URL('/account/mfa/sms', stack.issuer), { method: 'POST',
+    form: { csrf: hiddenInput(page.text_, 'csrf'), destination: '+44 7700 900123' } });
+  assert.match(refused.text_, /role="alert">Text messages cannot be sent to this country/);
+  for (const bad of ['06 12345678', '+31 6 1234abcd', '+3161']) {
+    const r = await agent.request(new URL('/account/mfa/sms', stack.issuer), { method: 'POST',
+      form: { csrf: hiddenInput(page.text_, 'csrf'), destination: bad } });
+    assert.match(r.text_, /role="alert">Enter your mobile number with its country code/, bad);
+  }
+  await addDestination(agent, 'sms', '+31 6 12345678', async () => {
+    await waitFor(() => sms.accepted().length >= 1, 15000, 'the enrolment SMS');
+    assert.equal(sms.accepted()[0].form.To, '+31612345678');
+    return codeOf(sms.accepted()[0].form.Body);
+  });
+  const { tokens } = await signInWith(jay, app, 'SMS', async () => {
+    await waitFor(() => sms.accepted().length >= 2, 15000, 'the sign-in SMS');
+    return codeOf(sms.accepted()[1].form.Body);
+  });
+  assert.deepEqual(tokens.claims().amr, ['pwd', 'sms', 'mfa']);
+});
+
+test('a client that refuses email and SMS codes never completes a sign-in with one', async () => {
+  const { next } = await signInWith(ivy, strict, 'Email', async () => '');
+  assert.equal(next.pathname, '/mfa/enrol', 'only an authenticator app counts: enrol one');
+});
