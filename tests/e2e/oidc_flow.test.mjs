@@ -15,7 +15,7 @@ before(async () => {
   stack = await startStack('e2e_oidc');
   idpctl(stack, ['users', 'create', '--username', 'alice', '--email', 'alice@example.com',
     '--email-verified', '--name', 'Alice Example', '--given-name', 'Alice', '--family-name',
-    'Example', '--password-stdin'], `${PASSWORD}\n`);
+    'Example', '--phone', '+31612345678', '--password-stdin'], `${PASSWORD}\n`);
   const add = (id, extra) => idpctl(stack, ['clients', 'add', '--id', id, '--name', id,
     '--redirect-uri', `http://127.0.0.1:9/${id}/cb`, ...extra]);
   apps.basic = add('rp-basic', ['--portal', '--home-url', 'http://127.0.0.1:9/rp-basic/']);
@@ -55,7 +55,7 @@ test('discovery is complete and true to the issuer', async () => {
 test('sign-in with openid-client, then SSO into a second client without a second login', async () => {
   const agent = new Agent();
   const config = await discover(apps.basic);
-  const a = await authorizationUrl(config, apps.basic);
+  const a = await authorizationUrl(config, apps.basic, { scope: 'openid profile email phone' });
 
   const toLogin = await agent.request(a.url, { headers: { 'x-request-id': 'e2e-trace-0001' } });
   assert.equal(toLogin.status, 303);
@@ -89,6 +89,7 @@ test('sign-in with openid-client, then SSO into a second client without a second
   assert.equal(info.email_verified, true);
   assert.equal(info.name, 'Alice Example');
   assert.equal(info.preferred_username, 'alice');
+  assert.equal(info.phone_number, '+31612345678');
 
   // The request id travelled from the gateway into the auth service's log.
   assert.match(readLog(stack, 'auth'), /"request_id":"e2e-trace-0002"/);

@@ -91,7 +91,7 @@ int Run(int argc, char** argv) {
   // users
   auto* users = app.add_subcommand("users", "people's accounts");
   users->require_subcommand(1);
-  std::string username, email, name, given, family, password;
+  std::string username, email, name, given, family, password, phone;
   bool password_stdin = false, email_verified = false, if_absent = false;
   auto* create = users->add_subcommand("create", "create an account");
   create->add_option("--username", username, "login name")->required();
@@ -99,6 +99,7 @@ int Run(int argc, char** argv) {
   create->add_option("--name", name, "full name");
   create->add_option("--given-name", given, "given name");
   create->add_option("--family-name", family, "family name");
+  create->add_option("--phone", phone, "contact number, E.164 (the phone scope's claim)");
   create->add_option("--password", password, "initial password (prefer --password-stdin)");
   create->add_flag("--password-stdin", password_stdin, "read the password from standard input");
   create->add_flag("--email-verified", email_verified, "mark the email address verified");
@@ -181,6 +182,7 @@ int Run(int argc, char** argv) {
         req.set_family_name(family);
         req.set_password(ReadPassword(password_stdin, password));
         req.set_email_verified(email_verified);
+        req.set_phone_number(phone);
         auth::v1::CreateUserResponse resp;
         auto st = stub->CreateUser(&ctx, req, &resp);
         if (!st.ok()) {

@@ -21,6 +21,8 @@ struct Account {
   std::string password_hash;  ///< empty when no password is set
   bool disabled = false;
   std::int64_t updated_at = 0;  ///< seconds since the epoch
+  std::string phone_number;     ///< E.164 or empty
+  bool phone_number_verified = false;
 };
 
 /// Thread-safe. kUnavailable when the database cannot be reached.

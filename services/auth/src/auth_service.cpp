@@ -105,7 +105,16 @@ Result<Account> AuthService::Create(const NewAccount& in) {
        std::any_of(in.email.begin(), in.email.end(), [](char c) { return c == ' ' || c < 0x20; }))) {
     return InvalidArgument("email address is not valid");
   }
+  if (!in.phone_number.empty()) {
+    bool ok = in.phone_number.size() >= 9 && in.phone_number.size() <= 16 &&
+              in.phone_number[0] == '+' && in.phone_number[1] != '0';
+    for (std::size_t i = 1; ok && i < in.phone_number.size(); ++i) {
+      ok = in.phone_number[i] >= '0' && in.phone_number[i] <= '9';
+    }
+    if (!ok) return InvalidArgument("phone number must be E.164, like +31612345678");
+  }
   Account a;
+  a.phone_number = in.phone_number;
   a.username = *username;
   a.email = in.email;
   a.email_verified = in.email_verified;

@@ -25,6 +25,7 @@ struct NewAccount {
   std::string given_name;
   std::string family_name;
   std::string password;  ///< optional
+  std::string phone_number;  ///< optional, E.164
 };
 
 class AuthService {

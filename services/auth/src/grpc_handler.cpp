@@ -15,6 +15,8 @@ void ToProto(const Account& a, v1::User* u) {
   u->set_family_name(a.family_name);
   u->set_updated_at(a.updated_at);
   u->set_disabled(a.disabled);
+  u->set_phone_number(a.phone_number);
+  u->set_phone_number_verified(a.phone_number_verified);
 }
 
 }  // namespace
@@ -60,8 +62,8 @@ grpc::Status AuthGrpcHandler::CreateUser(grpc::ServerContext* ctx,
                                          const v1::CreateUserRequest* req,
                                          v1::CreateUserResponse* resp) {
   return rpc::Serve(ctx, "CreateUser", [&]() -> Status {
-    NewAccount n{req->username(), req->email(),       req->email_verified(), req->name(),
-                 req->given_name(), req->family_name(), req->password()};
+    NewAccount n{req->username(),   req->email(),       req->email_verified(), req->name(),
+                 req->given_name(), req->family_name(), req->password(),       req->phone_number()};
     auto a = service_.Create(n);
     if (!a) return a.error();
     ToProto(*a, resp->mutable_user());

@@ -7,7 +7,8 @@ namespace {
 
 constexpr const char* kColumns =
     "subject::text, username, email, email_verified, name, given_name, family_name, "
-    "coalesce(password_hash, ''), disabled, extract(epoch from updated_at)::bigint";
+    "coalesce(password_hash, ''), disabled, extract(epoch from updated_at)::bigint, "
+    "phone_number, phone_number_verified";
 
 Account FromRow(const pqxx::row& r) {
   Account a;
@@ -21,6 +22,8 @@ Account FromRow(const pqxx::row& r) {
   a.password_hash = r[7].as<std::string>();
   a.disabled = r[8].as<bool>();
   a.updated_at = r[9].as<std::int64_t>();
+  a.phone_number = r[10].as<std::string>();
+  a.phone_number_verified = r[11].as<bool>();
   return a;
 }
 
@@ -63,11 +66,11 @@ Result<Account> PgAccountStore::Create(const Account& a) {
   return pool_.Transact<Account>([&](pqxx::work& tx) {
     auto r = tx.exec_params1(
         std::string("INSERT INTO auth.accounts (username, email, email_verified, name, "
-                    "given_name, family_name, password_hash) VALUES ($1, $2, $3, $4, $5, $6, "
-                    "nullif($7, '')) RETURNING ") +
+                    "given_name, family_name, password_hash, phone_number) VALUES ($1, $2, $3, "
+                    "$4, $5, $6, nullif($7, ''), $8) RETURNING ") +
             kColumns,
         a.username, a.email, a.email_verified, a.name, a.given_name, a.family_name,
-        a.password_hash);
+        a.password_hash, a.phone_number);
     return FromRow(r);
   });
 }

@@ -38,7 +38,7 @@ double MedianMs(const std::function<void()>& fn, int n) {
 TEST_CASE("accounts: create then find case-insensitively then verify passwords", "[auth]") {
   Fixture f;
   auto created = f.service.Create({"Alice", "alice@example.com", true, "Alice Doe", "Alice", "Doe",
-                                   "correct horse battery"});
+                                   "correct horse battery", ""});
   REQUIRE(created.has_value());
   CHECK(created->username == "alice");
   CHECK(created->subject.size() == 36);
@@ -51,7 +51,7 @@ TEST_CASE("accounts: create then find case-insensitively then verify passwords",
   CHECK_FALSE(f.service.VerifyPassword("nobody", "correct horse battery").value().ok);
   CHECK_FALSE(f.service.VerifyPassword("bad name!", "correct horse battery").value().ok);
 
-  auto again = f.service.Create({"alice", "", false, "", "", "", ""});
+  auto again = f.service.Create({"alice", "", false, "", "", "", "", ""});
   REQUIRE_FALSE(again.has_value());
   CHECK(again.error().code == idp::ErrorCode::kAlreadyExists);
 
@@ -63,13 +63,13 @@ TEST_CASE("accounts: create then find case-insensitively then verify passwords",
 
 TEST_CASE("password policy and password change", "[auth]") {
   Fixture f;
-  CHECK(f.service.Create({"bob", "", false, "", "", "", "short"}).error().code ==
+  CHECK(f.service.Create({"bob", "", false, "", "", "", "short", ""}).error().code ==
         idp::ErrorCode::kInvalidArgument);
   CHECK_FALSE(idp::auth::AuthService::CheckPasswordPolicy("ünïcödé pässwörd"));
   CHECK(idp::auth::AuthService::CheckPasswordPolicy("seven77"));
   CHECK(idp::auth::AuthService::CheckPasswordPolicy("tab\tinside"));
   CHECK(idp::auth::AuthService::CheckPasswordPolicy("bad \xC3\x28 utf8"));
-  auto bob = f.service.Create({"bob", "", false, "", "", "", ""}).value();
+  auto bob = f.service.Create({"bob", "", false, "", "", "", "", ""}).value();
   // An account without a password cannot sign in.
   CHECK_FALSE(f.service.VerifyPassword("bob", "").value().ok);
   REQUIRE(f.service.SetPassword(bob.subject, "a new long password"));
@@ -82,7 +82,7 @@ TEST_CASE("password policy and password change", "[auth]") {
 
 TEST_CASE("an unknown user costs the same time as a wrong password", "[auth][timing]") {
   Fixture f;
-  REQUIRE(f.service.Create({"carol", "", false, "", "", "", "carol's password"}).has_value());
+  REQUIRE(f.service.Create({"carol", "", false, "", "", "", "carol's password", ""}).has_value());
   double wrong = MedianMs([&] { (void)f.service.VerifyPassword("carol", "not it at all"); }, 5);
   double unknown = MedianMs([&] { (void)f.service.VerifyPassword("nobody-here", "whatever pw"); }, 5);
   INFO("wrong password " << wrong << " ms, unknown user " << unknown << " ms");

@@ -21,7 +21,8 @@ constexpr const char* kSingleValued[] = {
 
 /// The scopes we grant; others are ignored (RFC 6749 §3.3 lets the server narrow the scope).
 const std::set<std::string>& SupportedScopes() {
-  static const std::set<std::string> kScopes{"openid", "profile", "email", "offline_access"};
+  static const std::set<std::string> kScopes{"openid", "profile", "email", "phone",
+                                             "offline_access"};
   return kScopes;
 }
 
@@ -235,7 +236,10 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   auto session = co_await CurrentSession(ctx, req);
   if (!session) {
     log::Warn("session store unavailable", {{"request_id", req.request_id}});
-    if (prompt_none) co_return fail("temporarily_unavailable", "try again later");
+    // A person who may be signed in is not sent to the login page because Redis blinked.
+    if (prompt_none || req.Cookie(ctx.cookies.session)) {
+      co_return fail("temporarily_unavailable", "try again later");
+    }
   }
   bool fresh_enough = true;
   if (session && *session && authz.max_age) {

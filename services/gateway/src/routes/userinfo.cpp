@@ -70,6 +70,10 @@ Awaitable<Response> HandleUserinfo(Context& ctx, Request& req) {
     claims["preferred_username"] = u.username();
     claims["updated_at"] = u.updated_at();
   }
+  if (scopes.count("phone") && !u.phone_number().empty()) {
+    claims["phone_number"] = u.phone_number();
+    claims["phone_number_verified"] = u.phone_number_verified();
+  }
   if (scopes.count("email")) {
     claims["email"] = u.email();
     claims["email_verified"] = u.email_verified();
