@@ -17,6 +17,10 @@ GrpcServer::GrpcServer(const ServerOptions& options, const std::vector<grpc::Ser
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+  // Clients reconnect at least every 5 minutes, so new instances behind a Kubernetes Service
+  // get their share of long-lived channels.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, 5 * 60 * 1000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30 * 1000);
   for (auto* s : services) builder.RegisterService(s);
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
