@@ -281,3 +281,20 @@ test('readiness checks every upstream', async () => {
   const r = await (await fetch(`${stack.issuer}/readyz`)).json();
   assert.deepEqual(r.checks, { auth: 'ok', mfa: 'ok', delivery: 'ok', token: 'ok', redis: 'ok' });
 });
+
+test('ten wrong passwords from one address hold that pair: same answer, even for the right one', async () => {
+  idpctl(stack, ['users', 'create', '--username', 'locky', '--password-stdin'], 'locky has a long password\n');
+  const config = await discover(apps.basic);
+  const attempt = async (password) => {
+    const agent = new Agent();
+    const a = await authorizationUrl(config, apps.basic);
+    const toLogin = await agent.request(a.url);
+    return signIn(agent, new URL(toLogin.headers.get('location'), stack.issuer), 'locky', password);
+  };
+  for (let i = 0; i < 10; i++) assert.equal((await attempt(`wrong guess ${i}`)).status, 401);
+  const held = await attempt('locky has a long password');
+  assert.equal(held.status, 401);
+  assert.match(held.text_, /role="alert"[^>]*>Invalid username or password\.</);
+  assert.equal(idpctl(stack, ['users', 'unlock', '--username', 'locky']).unlocked, true);
+  assert.equal((await attempt('locky has a long password')).status, 303);
+});

@@ -109,6 +109,8 @@ int Run(int argc, char** argv) {
   set_password->add_option("--password", password, "new password (prefer --password-stdin)");
   set_password->add_flag("--password-stdin", password_stdin, "read it from standard input");
   auto* list_users = users->add_subcommand("list", "list accounts");
+  auto* unlock = users->add_subcommand("unlock", "lift a lockout after failed sign-ins");
+  unlock->add_option("--username", username, "login name")->required();
 
   // clients
   auto* clients = app.add_subcommand("clients", "OAuth clients (applications)");
@@ -213,6 +215,15 @@ int Run(int argc, char** argv) {
         if (!st.ok()) return Fail(st, "users set-password");
         Print(g, json::object{{"username", found.user().username()}, {"password_set", true}},
               "password set for " + found.user().username());
+        return 0;
+      }
+      if (unlock->parsed()) {
+        auth::v1::UnlockUserRequest req;
+        req.set_username(username);
+        auth::v1::UnlockUserResponse resp;
+        auto st = stub->UnlockUser(&ctx, req, &resp);
+        if (!st.ok()) return Fail(st, "users unlock");
+        Print(g, json::object{{"username", username}, {"unlocked", true}}, "unlocked " + username);
         return 0;
       }
       if (list_users->parsed()) {

@@ -3,6 +3,7 @@
 
 #include "idp/common/error.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +39,27 @@ class AccountStore {
   /// kNotFound for an unknown subject.
   [[nodiscard]] virtual Status SetPasswordHash(const std::string& subject, const std::string& hash) = 0;
   [[nodiscard]] virtual Result<std::vector<Account>> List(int limit) = 0;
+
+  /// Failures of `username` from `source` within `window`, and whether the whole account is
+  /// locked now.
+  struct FailureState {
+    int pair_failures = 0;
+    bool account_locked = false;
+  };
+  [[nodiscard]] virtual Result<FailureState> Failures(const std::string& username,
+                                                      const std::string& source,
+                                                      std::chrono::seconds window) = 0;
+  /// Records a failure; locks the account for `lock` when it has `account_limit` failures from
+  /// any source within `account_window`. Returns true when this failure locked it.
+  [[nodiscard]] virtual Result<bool> RecordFailure(const std::string& username,
+                                                   const std::string& source, int account_limit,
+                                                   std::chrono::seconds account_window,
+                                                   std::chrono::seconds lock) = 0;
+  /// A success forgets the pair's failures.
+  [[nodiscard]] virtual Status ClearFailures(const std::string& username,
+                                             const std::string& source) = 0;
+  /// Lifts a lock and forgets every failure (idpctl users unlock).
+  [[nodiscard]] virtual Status Unlock(const std::string& username) = 0;
 };
 
 }  // namespace idp::auth

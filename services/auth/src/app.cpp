@@ -26,7 +26,13 @@ int RunApp(const Config& config) {
   }
 
   PgAccountStore store(pool);
-  AuthService service(store, params);
+  LockoutPolicy lockout;
+  lockout.pair_limit = static_cast<int>(config.GetInt("auth.lockout_pair_failures", 10));
+  lockout.pair_window = config.GetSeconds("auth.lockout_pair_window", lockout.pair_window);
+  lockout.account_limit = static_cast<int>(config.GetInt("auth.lockout_account_failures", 100));
+  lockout.account_window = config.GetSeconds("auth.lockout_account_window", lockout.account_window);
+  lockout.lock = config.GetSeconds("auth.lockout_duration", lockout.lock);
+  AuthService service(store, params, lockout);
   AuthGrpcHandler handler(service);
   rpc::GrpcServer server({config.GetString("auth.listen", "127.0.0.1:7001"),
                           static_cast<int>(config.GetInt("auth.max_threads", 32))},

@@ -1,5 +1,7 @@
 #include "auth_service.hpp"
 
+#include "idp/common/log.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -30,8 +32,9 @@ int CountCodePoints(std::string_view s) {
 
 }  // namespace
 
-AuthService::AuthService(AccountStore& store, crypto::PasswordHashParams params)
-    : store_(store), params_(params),
+AuthService::AuthService(AccountStore& store, crypto::PasswordHashParams params,
+                         LockoutPolicy lockout)
+    : store_(store), params_(params), lockout_(lockout),
       dummy_hash_(crypto::HashPassword(crypto::RandomToken(), params)) {}
 
 std::optional<std::string> AuthService::NormalizeUsername(std::string_view username) {
@@ -58,25 +61,56 @@ std::optional<std::string> AuthService::CheckPasswordPolicy(std::string_view pas
 }
 
 Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
-                                                  const std::string& password) {
+                                                  const std::string& password,
+                                                  const std::string& source) {
   auto normalized = NormalizeUsername(username);
   std::optional<Account> account;
+  AccountStore::FailureState failures;
   if (normalized) {
     auto found = store_.FindByUsername(*normalized);
     if (!found) return found.error();
     account = std::move(*found);
+    auto state = store_.Failures(*normalized, source, lockout_.pair_window);
+    if (!state) return state.error();
+    failures = *state;
   }
   // Always one full verification, against the dummy hash when there is nothing to check, so
-  // that an unknown user costs the same time as a wrong password.
+  // that an unknown user or a lock costs the same time as a wrong password.
   bool usable = account && !account->password_hash.empty() && password.size() <= 1024;
   bool match = crypto::VerifyPassword(usable ? account->password_hash : dummy_hash_,
                                       usable ? password : std::string_view("x"));
-  if (!usable || !match || account->disabled) return PasswordCheck{};
+  bool blocked = failures.account_locked || failures.pair_failures >= lockout_.pair_limit;
+  if (blocked) return PasswordCheck{};  // not counted, not extended
+  if (!usable || !match || account->disabled) {
+    if (normalized) {
+      auto locked = store_.RecordFailure(*normalized, source, lockout_.account_limit,
+                                         lockout_.account_window, lockout_.lock);
+      if (!locked) return locked.error();
+      if (*locked) {
+        log::Warn("account locked after too many failed sign-ins",
+                  {{"subject", account ? account->subject : std::string()}});
+      }
+    }
+    return PasswordCheck{};
+  }
+  if (failures.pair_failures > 0) {
+    auto st = store_.ClearFailures(*normalized, source);
+    if (!st) return st.error();
+  }
   if (crypto::PasswordNeedsRehash(account->password_hash, params_)) {
     // Parameters were raised since this hash was made: upgrade it now that we know the password.
     (void)store_.SetPasswordHash(account->subject, crypto::HashPassword(password, params_));
   }
   return PasswordCheck{true, account->subject};
+}
+
+Status AuthService::Unlock(const std::string& username) {
+  auto normalized = NormalizeUsername(username);
+  if (!normalized) return NotFound("account");
+  auto found = store_.FindByUsername(*normalized);
+  if (!found) return found.error();
+  if (!*found) return NotFound("account");
+  return store_.Unlock(*normalized);
 }
 
 Result<Account> AuthService::GetBySubject(const std::string& subject) {

@@ -28,13 +28,29 @@ struct NewAccount {
   std::string phone_number;  ///< optional, E.164
 };
 
+/// Failed-password limits (SECURITY table: 10 per account+address, then that pair waits
+/// 15 min; 100 per account from any source in 24 h, then the account locks for 15 min).
+struct LockoutPolicy {
+  int pair_limit = 10;
+  std::chrono::seconds pair_window{15 * 60};
+  int account_limit = 100;
+  std::chrono::seconds account_window{24 * 3600};
+  std::chrono::seconds lock{15 * 60};
+};
+
 class AuthService {
  public:
-  AuthService(AccountStore& store, crypto::PasswordHashParams params);
+  AuthService(AccountStore& store, crypto::PasswordHashParams params, LockoutPolicy lockout = {});
 
-  /// Same work (one Argon2id verification) whether or not the account exists (SECURITY §46).
+  /// Same work (one Argon2id verification) and the same answer whether the account is
+  /// unknown, the password wrong, or the pair or account locked (SECURITY §46, §67). A locked
+  /// pair or account fails even with the right password, and failures during a lock are not
+  /// counted; a success forgets the pair's failures.
   [[nodiscard]] Result<PasswordCheck> VerifyPassword(const std::string& username,
-                                                     const std::string& password);
+                                                     const std::string& password,
+                                                     const std::string& source = "");
+  /// Lifts a lock (idpctl users unlock). kNotFound for an unknown username.
+  [[nodiscard]] Status Unlock(const std::string& username);
   [[nodiscard]] Result<Account> GetBySubject(const std::string& subject);
   [[nodiscard]] Result<Account> GetByUsername(const std::string& username);
   /// kInvalidArgument for a bad username, email or password; kAlreadyExists for a taken name.
@@ -52,6 +68,7 @@ class AuthService {
  private:
   AccountStore& store_;
   crypto::PasswordHashParams params_;
+  LockoutPolicy lockout_;
   /// A hash of a random password, verified against when the account is unknown.
   std::string dummy_hash_;
 };

@@ -25,7 +25,7 @@ grpc::Status AuthGrpcHandler::VerifyPassword(grpc::ServerContext* ctx,
                                              const v1::VerifyPasswordRequest* req,
                                              v1::VerifyPasswordResponse* resp) {
   return rpc::Serve(ctx, "VerifyPassword", [&]() -> Status {
-    auto check = service_.VerifyPassword(req->username(), req->password());
+    auto check = service_.VerifyPassword(req->username(), req->password(), req->source_address());
     if (!check) return check.error();
     if (check->ok) {
       resp->mutable_verified()->set_subject(check->subject);
@@ -89,6 +89,15 @@ grpc::Status AuthGrpcHandler::ListUsers(grpc::ServerContext* ctx, const v1::List
     if (!list) return list.error();
     for (const auto& a : *list) ToProto(a, resp->add_users());
     return {};
+  });
+}
+
+grpc::Status AuthGrpcHandler::UnlockUser(grpc::ServerContext* ctx, const v1::UnlockUserRequest* req,
+                                         v1::UnlockUserResponse*) {
+  return rpc::Serve(ctx, "UnlockUser", [&]() -> Status {
+    auto st = service_.Unlock(req->username());
+    if (st) log::Info("account unlocked by an administrator", {});
+    return st;
   });
 }
 

@@ -22,6 +22,8 @@ class AuthGrpcHandler final : public v1::AuthService::Service {
                           v1::CreateUserResponse* resp) override;
   grpc::Status SetPassword(grpc::ServerContext* ctx, const v1::SetPasswordRequest* req,
                            v1::SetPasswordResponse* resp) override;
+  grpc::Status UnlockUser(grpc::ServerContext* ctx, const v1::UnlockUserRequest* req,
+                          v1::UnlockUserResponse* resp) override;
   grpc::Status ListUsers(grpc::ServerContext* ctx, const v1::ListUsersRequest* req,
                          v1::ListUsersResponse* resp) override;
 

@@ -101,4 +101,60 @@ Result<std::vector<Account>> PgAccountStore::List(int limit) {
   });
 }
 
+namespace {
+
+std::string Interval(std::chrono::seconds s) { return std::to_string(s.count()) + " seconds"; }
+
+}  // namespace
+
+Result<AccountStore::FailureState> PgAccountStore::Failures(const std::string& username,
+                                                            const std::string& source,
+                                                            std::chrono::seconds window) {
+  return pool_.Run<FailureState>([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec_params1(
+        "SELECT (SELECT count(*) FROM auth.login_failures WHERE username = $1 AND source = $2 "
+        "AND at > now() - $3::interval), EXISTS (SELECT 1 FROM auth.lockouts WHERE username = $1 "
+        "AND until > now())",
+        username, source, Interval(window));
+    return FailureState{r[0].as<int>(), r[1].as<bool>()};
+  });
+}
+
+Result<bool> PgAccountStore::RecordFailure(const std::string& username, const std::string& source,
+                                           int account_limit, std::chrono::seconds account_window,
+                                           std::chrono::seconds lock) {
+  return pool_.Transact<bool>([&](pqxx::work& tx) {
+    tx.exec_params("DELETE FROM auth.login_failures WHERE username = $1 AND at < now() - $2::interval",
+                   username, Interval(account_window));
+    tx.exec_params("INSERT INTO auth.login_failures (username, source) VALUES ($1, $2)", username,
+                   source);
+    int n = tx.exec_params1("SELECT count(*) FROM auth.login_failures WHERE username = $1",
+                            username)[0]
+                .as<int>();
+    if (n < account_limit) return false;
+    tx.exec_params(
+        "INSERT INTO auth.lockouts (username, until) VALUES ($1, now() + $2::interval) "
+        "ON CONFLICT (username) DO UPDATE SET until = excluded.until",
+        username, Interval(lock));
+    // The lock starts a new count: failures during it are not recorded.
+    tx.exec_params("DELETE FROM auth.login_failures WHERE username = $1", username);
+    return true;
+  });
+}
+
+Status PgAccountStore::ClearFailures(const std::string& username, const std::string& source) {
+  return pool_.Transact<void>([&](pqxx::work& tx) {
+    tx.exec_params("DELETE FROM auth.login_failures WHERE username = $1 AND source = $2", username,
+                   source);
+  });
+}
+
+Status PgAccountStore::Unlock(const std::string& username) {
+  return pool_.Transact<void>([&](pqxx::work& tx) {
+    tx.exec_params("DELETE FROM auth.lockouts WHERE username = $1", username);
+    tx.exec_params("DELETE FROM auth.login_failures WHERE username = $1", username);
+  });
+}
+
 }  // namespace idp::auth

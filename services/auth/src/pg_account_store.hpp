@@ -19,6 +19,13 @@ class PgAccountStore final : public AccountStore {
   Result<Account> Create(const Account& account) override;
   Status SetPasswordHash(const std::string& subject, const std::string& hash) override;
   Result<std::vector<Account>> List(int limit) override;
+  Result<FailureState> Failures(const std::string& username, const std::string& source,
+                                std::chrono::seconds window) override;
+  Result<bool> RecordFailure(const std::string& username, const std::string& source,
+                             int account_limit, std::chrono::seconds account_window,
+                             std::chrono::seconds lock) override;
+  Status ClearFailures(const std::string& username, const std::string& source) override;
+  Status Unlock(const std::string& username) override;
 
  private:
   store::PgPool& pool_;

@@ -90,3 +90,26 @@ TEST_CASE("an unknown user costs the same time as a wrong password", "[auth][tim
   CHECK(unknown > wrong * 0.5);
   CHECK(unknown < wrong * 2.0);
 }
+
+TEST_CASE("failed passwords lock the account and address pair and then the whole account", "[auth][lockout]") {
+  Fixture f;
+  idp::auth::LockoutPolicy policy;
+  policy.pair_limit = 3;
+  policy.account_limit = 6;
+  idp::auth::AuthService service(f.store, {}, policy);
+  REQUIRE(service.Create({"dora", "", false, "", "", "", "dora's long password", ""}).has_value());
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(service.VerifyPassword("dora", "wrong guess", "10.0.0.1").value().ok);
+  // The pair waits: even the right password fails from there, and that does not count.
+  CHECK_FALSE(service.VerifyPassword("dora", "dora's long password", "10.0.0.1").value().ok);
+  // Another address is not held up, and a success forgets that pair's failures.
+  CHECK(service.VerifyPassword("DORA", "dora's long password", "10.0.0.2").value().ok);
+  // Failures from any address add up to an account lock.
+  for (int i = 0; i < 3; ++i) CHECK_FALSE(service.VerifyPassword("dora", "nope nope", "10.0.0.3").value().ok);
+  CHECK_FALSE(service.VerifyPassword("dora", "dora's long password", "10.0.0.9").value().ok);
+  // The help desk lifts it.
+  REQUIRE(service.Unlock("dora"));
+  CHECK(service.VerifyPassword("dora", "dora's long password", "10.0.0.1").value().ok);
+  CHECK(service.Unlock("nobody").error().code == idp::ErrorCode::kNotFound);
+  // Unknown usernames are counted too (no enumeration), and answer the same.
+  for (int i = 0; i < 4; ++i) CHECK_FALSE(service.VerifyPassword("ghost", "whatever pw", "10.0.0.1").value().ok);
+}
