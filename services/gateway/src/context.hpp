@@ -144,6 +144,12 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
                                               const std::string& flow_id, Flow& flow,
                                               const std::string& subject);
 
+/// Starts a pending authenticator-app enrolment for `subject` and returns the page's view
+/// (QR code, secret, factor id), or the upstream failure.
+Awaitable<Result<TotpSetupView>> StartTotpSetup(Context& ctx, const Request& req,
+                                                const std::string& subject,
+                                                const std::string& csrf);
+
 /// Starts a sign-in for the portal (returning to `return_to`, a local path) and redirects to it.
 Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::string_view return_to);
 

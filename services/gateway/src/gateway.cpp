@@ -22,7 +22,8 @@ Response ErrorPage(const Context& ctx, int status, const std::string& title,
 }
 
 Response UpstreamErrorPage(const Context& ctx, const Error& error) {
-  int status = error.code == ErrorCode::kUnavailable        ? 503
+  int status = error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kResourceExhausted
+                   ? 503
                : error.code == ErrorCode::kDeadlineExceeded ? 504
                                                             : 500;
   auto r = ErrorPage(ctx, status, "Temporarily unavailable",

@@ -12,12 +12,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string SessionKey(const std::string& cookie) {
   return "gw:session:" + crypto::Base64UrlEncode(crypto::Sha256(cookie));
 }
@@ -129,6 +123,12 @@ Status CheckReply(const Result<store::RedisReply>& r) {
 }
 
 }  // namespace
+
+std::int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 SessionStore::SessionStore(store::RedisClient& redis, boost::asio::thread_pool& pool,
                            SessionPolicy policy)

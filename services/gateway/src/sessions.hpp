@@ -22,6 +22,9 @@ class RedisClient;
 
 namespace idp::gateway {
 
+/// Seconds since the epoch (wall clock).
+std::int64_t NowUnix();
+
 /// An authenticated SSO session (SECURITY §49-55).
 struct Session {
   std::string subject;

@@ -23,14 +23,14 @@ int RunApp(const Config& config) {
   if (!master) throw std::runtime_error("IDP_MASTER_KEY must be 32 bytes (hex or base64)");
 
   store::PgPool pool({config.GetString("token.postgres_dsn", config.RequireString("postgres.dsn")),
-                      static_cast<std::size_t>(config.GetInt("token.pool_size", 8))});
+                      static_cast<std::size_t>(config.GetInt("token.pool_size", 16))});
   int applied = store::Migrate(pool, Migrations()).value();
   log::Info("schema migrated", {{"schema", "token"}, {"applied", applied}});
 
   auto redis_options =
       store::ParseRedisUrl(config.GetString("token.redis_url", config.RequireString("redis.url")))
           .value();
-  redis_options.pool_size = static_cast<std::size_t>(config.GetInt("token.redis_pool_size", 8));
+  redis_options.pool_size = static_cast<std::size_t>(config.GetInt("token.redis_pool_size", 16));
   store::RedisClient redis(redis_options);
 
   KeyPolicy key_policy;
@@ -56,7 +56,7 @@ int RunApp(const Config& config) {
   HttpLogoutNotifier notifier(keys, tc.issuer);
   TokenGrpcHandler handler(service, keys, notifier);
   rpc::GrpcServer server({config.GetString("token.listen", "127.0.0.1:7004"),
-                          static_cast<int>(config.GetInt("token.max_threads", 32))},
+                          static_cast<int>(config.GetInt("token.max_threads", 64))},
                          {&handler});
   log::Info("serving", {{"port", server.port()}});
   int sig = rpc::WaitForShutdownSignal();

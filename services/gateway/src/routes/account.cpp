@@ -10,12 +10,6 @@ namespace {
 
 constexpr std::int64_t kFreshSignIn = 15 * 60;
 
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Response Page(std::string html) {
   auto r = Response::Html(200, std::move(html));
   AddPageHeaders(r);
@@ -61,6 +55,23 @@ Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& se
 
 }  // namespace
 
+Awaitable<Result<TotpSetupView>> StartTotpSetup(Context& ctx, const Request& req,
+                                                const std::string& subject,
+                                                const std::string& csrf) {
+  auto user = co_await ctx.upstreams.GetUser(req.request_id, subject);
+  mfa::v1::StartTotpEnrolmentRequest start;
+  start.set_subject(subject);
+  start.set_account_name(user ? user->user().username() : "");
+  auto e = co_await ctx.upstreams.StartTotpEnrolment(req.request_id, start);
+  if (!e) co_return Result<TotpSetupView>(e.error());
+  TotpSetupView view;
+  view.csrf = csrf;
+  view.factor_id = e->factor_id();
+  view.secret = e->secret_base32();
+  view.qr_svg = e->qr_svg();
+  co_return Result<TotpSetupView>(std::move(view));
+}
+
 Awaitable<Response> HandleAccountMfa(Context& ctx, Request& req) {
   auto session = co_await CurrentSession(ctx, req);
   if (!session) co_return UpstreamErrorPage(ctx, session.error());
@@ -90,18 +101,9 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
 
   const std::string& path = req.path;
   if (path == "/account/mfa/totp") {
-    auto user = co_await ctx.upstreams.GetUser(req.request_id, session.subject);
-    mfa::v1::StartTotpEnrolmentRequest start;
-    start.set_subject(session.subject);
-    start.set_account_name(user ? user->user().username() : "");
-    auto e = co_await ctx.upstreams.StartTotpEnrolment(req.request_id, start);
-    if (!e) co_return UpstreamErrorPage(ctx, e.error());
-    TotpSetupView view;
-    view.csrf = session.csrf;
-    view.factor_id = e->factor_id();
-    view.secret = e->secret_base32();
-    view.qr_svg = e->qr_svg();
-    co_return Page(ctx.pages.TotpSetup(view));
+    auto view = co_await StartTotpSetup(ctx, req, session.subject, session.csrf);
+    if (!view) co_return UpstreamErrorPage(ctx, view.error());
+    co_return Page(ctx.pages.TotpSetup(*view));
   }
   if (path == "/account/mfa/totp/confirm") {
     mfa::v1::ConfirmTotpEnrolmentRequest confirm;

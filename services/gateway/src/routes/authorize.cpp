@@ -26,12 +26,6 @@ const std::set<std::string>& SupportedScopes() {
   return kScopes;
 }
 
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 /// Sends authorization response parameters to the client: in the query (RFC 6749 §4.1.2) or as

@@ -9,12 +9,6 @@ namespace {
 
 constexpr const char* kInvalidCredentials = "Invalid username or password.";
 
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Response LoginPage(const Context& ctx, int status, const LoginView& view) {
   auto r = Response::Html(status, ctx.pages.Login(view));
   AddPageHeaders(r);

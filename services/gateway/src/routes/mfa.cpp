@@ -10,12 +10,6 @@
 namespace idp::gateway {
 namespace {
 
-std::int64_t NowUnix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 /// The flow of this browser that passed its password step, or the page to show instead.
 struct PendingFlow {
   std::string id;
@@ -259,17 +253,9 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
     error = "That code is not right. Scan this new code and enter the code your app shows.";
   }
   // Each visit starts a fresh pending enrolment (the seed is never stored outside mfa).
-  auto user = co_await ctx.upstreams.GetUser(req.request_id, flow.subject);
-  mfa::v1::StartTotpEnrolmentRequest start;
-  start.set_subject(flow.subject);
-  start.set_account_name(user ? user->user().username() : "");
-  auto e = co_await ctx.upstreams.StartTotpEnrolment(req.request_id, start);
-  if (!e) co_return UpstreamErrorPage(ctx, e.error());
-  TotpSetupView view;
-  view.csrf = flow.csrf;
-  view.factor_id = e->factor_id();
-  view.secret = e->secret_base32();
-  view.qr_svg = e->qr_svg();
+  auto setup = co_await StartTotpSetup(ctx, req, flow.subject, flow.csrf);
+  if (!setup) co_return UpstreamErrorPage(ctx, setup.error());
+  TotpSetupView view = std::move(*setup);
   view.error = error;
   view.action = "/mfa/enrol";
   view.flow = flow_id;

@@ -22,10 +22,14 @@ Response Tokens(const token::v1::TokenSet& t) {
 
 Response Failed(const Request& req, const Error& error) {
   log::Warn("token request failed", {{"request_id", req.request_id}, {"error", error.ToString()}});
-  bool transient =
-      error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kDeadlineExceeded;
-  return TokenError(transient ? "temporarily_unavailable" : "server_error",
-                    "the authorization server could not answer");
+  // SECURITY §92: unavailable, overloaded or slow upstreams are 503, never a bare 500.
+  bool transient = error.code == ErrorCode::kUnavailable ||
+                   error.code == ErrorCode::kDeadlineExceeded ||
+                   error.code == ErrorCode::kResourceExhausted;
+  auto r = TokenError(transient ? "temporarily_unavailable" : "server_error",
+                      "the authorization server could not answer");
+  if (transient) r.SetHeader("Retry-After", "1");
+  return r;
 }
 
 /// The response of a grant RPC: tokens or its OAuth error.
