@@ -65,6 +65,33 @@ class GrpcDeliveryClient final : public DeliveryClient {
     return SendResult{resp.message_id(), RefusalText(resp.refusal())};
   }
 
+  Result<SendResult> NotifyChange(const std::string& key, bool email, const std::string& to,
+                                  bool added, const std::string& factor_name) override {
+    auto tmpl = added ? dv1::TEMPLATE_FACTOR_ADDED : dv1::TEMPLATE_FACTOR_REMOVED;
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(ctx, log::CurrentRequestId());
+    if (email) {
+      dv1::SendEmailRequest req;
+      req.set_idempotency_key(key);
+      req.set_to_address(to);
+      req.set_template_(tmpl);
+      req.set_factor_name(factor_name);
+      dv1::SendEmailResponse resp;
+      auto st = stub_->SendEmail(&ctx, req, &resp);
+      if (!st.ok()) return rpc::FromGrpcStatus(st);
+      return SendResult{resp.message_id(), RefusalText(resp.refusal())};
+    }
+    dv1::SendSmsRequest req;
+    req.set_idempotency_key(key);
+    req.set_to_number(to);
+    req.set_template_(tmpl);
+    req.set_factor_name(factor_name);
+    dv1::SendSmsResponse resp;
+    auto st = stub_->SendSms(&ctx, req, &resp);
+    if (!st.ok()) return rpc::FromGrpcStatus(st);
+    return SendResult{resp.message_id(), RefusalText(resp.refusal())};
+  }
+
   Result<MessageStatus> Status(const std::string& message_id) override {
     dv1::GetStatusRequest req;
     req.set_message_id(message_id);

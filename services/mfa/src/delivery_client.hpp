@@ -33,6 +33,12 @@ class DeliveryClient {
                                                    const std::string& to, CodePurpose purpose,
                                                    const std::string& code) = 0;
   [[nodiscard]] virtual Result<MessageStatus> Status(const std::string& message_id) = 0;
+  /// Tells `to` (an address when `email`, else a number) that `factor_name` was added or
+  /// removed.
+  [[nodiscard]] virtual Result<SendResult> NotifyChange(const std::string& idempotency_key,
+                                                        bool email, const std::string& to,
+                                                        bool added,
+                                                        const std::string& factor_name) = 0;
 };
 
 /// Over gRPC (idp.delivery.v1), with a deadline and the thread's request id.

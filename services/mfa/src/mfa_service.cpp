@@ -94,17 +94,40 @@ Result<CodeOutcome> MfaService::ConfirmTotp(const std::string& subject,
     if (!activated) return activated.error();
     if (!*activated) return CodeOutcome::kWrong;
     log::Info("authenticator app enrolled", {{"subject", subject}});
+    NotifyChannels(subject, true, f.label, f.id);
     return CodeOutcome::kVerified;
   }
   return NotFound("no pending authenticator app with that id");
 }
 
 Status MfaService::Remove(const std::string& subject, const std::string& factor_id) {
+  std::string label;
+  if (auto list = factors_.List(subject)) {
+    for (const auto& f : *list) {
+      if (f.id == factor_id) label = f.label;
+    }
+  }
   auto removed = factors_.Remove(subject, factor_id);
   if (!removed) return removed.error();
   if (!*removed) return NotFound("factor");
   log::Info("factor removed", {{"subject", subject}});
+  NotifyChannels(subject, false, label, factor_id);
   return {};
+}
+
+void MfaService::NotifyChannels(const std::string& subject, bool added,
+                                const std::string& factor_name, const std::string& except_id) {
+  auto list = factors_.List(subject);
+  if (!list) return;
+  for (const auto& f : *list) {
+    if (f.id == except_id || !f.active || (f.type != "email" && f.type != "sms")) continue;
+    auto to = master_.Open(f.sealed_secret, f.id);
+    if (!to) continue;
+    auto sent = delivery_.NotifyChange(
+        std::string(added ? "added:" : "removed:") + except_id + ":" + f.id, f.type == "email", *to,
+        added, factor_name);
+    if (!sent) log::Warn("factor change not notified", {{"error", sent.error().ToString()}});
+  }
 }
 
 Result<std::string> MfaService::StartChallenge(const std::string& subject) {
@@ -339,6 +362,11 @@ Result<Verification> MfaService::ConfirmDeliveryEnrolment(const std::string& sub
   if (!activated) return activated.error();
   if (!*activated) return NotFound("no pending factor with that id");
   log::Info("delivery factor enrolled", {{"subject", subject}});
+  if (auto list = factors_.List(subject)) {
+    for (const auto& f : *list) {
+      if (f.id == factor_id) NotifyChannels(subject, true, f.label, factor_id);
+    }
+  }
   v.outcome = CodeOutcome::kVerified;
   return v;
 }

@@ -102,6 +102,10 @@ class MfaService {
  private:
   Result<Verification> Wrong(const std::string& challenge_id, const std::string& subject);
 
+  /// Tells every active email and SMS factor of the person, other than `except_id`, that
+  /// `factor_name` was added or removed (SECURITY §48). Best effort: a failure is logged.
+  void NotifyChannels(const std::string& subject, bool added, const std::string& factor_name,
+                      const std::string& except_id);
   /// Sends `code` to the destination sealed in factor `f`.
   Result<SendResult> SendTo(const FactorRecord& f, const std::string& key, CodePurpose purpose,
                             const std::string& code);

@@ -53,6 +53,12 @@ class RecordingDelivery final : public DeliveryClient {
     return SendEmail(k, to, p, code);
   }
   Result<MessageStatus> Status(const std::string&) override { return MessageStatus{"sent", 1}; }
+  Result<SendResult> NotifyChange(const std::string&, bool, const std::string& to, bool added,
+                                  const std::string& name) override {
+    notices.push_back(to + (added ? " +" : " -") + name);
+    return SendResult{};
+  }
+  std::vector<std::string> notices;
   std::vector<std::pair<std::string, std::string>> sent;
   std::string refuse;
 };
@@ -189,6 +195,12 @@ TEST_CASE("email codes: enrolment by a code and only the newest sign-in code is 
   CHECK(f.service.ConfirmDeliveryEnrolment(f.subject, e.factor_id, code).value().outcome ==
         CodeOutcome::kVerified);
 
+  // The new email address is not told about itself; a later factor is announced to it.
+  CHECK(f.delivery.notices.empty());
+  f.Enrol();
+  REQUIRE(f.delivery.notices.size() == 1);
+  CHECK(f.delivery.notices[0] == "alice@example.com +Phone");
+
   auto c = f.service.StartChallenge(f.subject).value();
   REQUIRE(f.service.SendCode(c, f.subject, e.factor_id).value().error.empty());
   auto first = f.delivery.sent.back().second;
@@ -213,5 +225,5 @@ TEST_CASE("email codes: enrolment by a code and only the newest sign-in code is 
   f.delivery.refuse = "Text messages cannot be sent to this country.";
   auto refused = f.service.StartDeliveryEnrolment(f.subject, "sms", "+999 123 456 789").value();
   CHECK(refused.error == f.delivery.refuse);
-  CHECK(f.service.List(f.subject).value().size() == 1);
+  CHECK(f.service.List(f.subject).value().size() == 2);
 }
