@@ -48,6 +48,7 @@ int RunApp(const Config& config) {
   policy.idle = config.GetSeconds("gateway.session_idle", policy.idle);
   policy.absolute = config.GetSeconds("gateway.session_absolute", policy.absolute);
   SessionStore sessions(redis, redis_pool, policy);
+  RateLimiter limiter(redis, redis_pool);
 
   UpstreamTargets targets{
       config.GetString("gateway.auth", config.GetString("auth.listen", "127.0.0.1:7001")),
@@ -62,9 +63,12 @@ int RunApp(const Config& config) {
   gc.secure_cookies = config.GetBool("gateway.secure_cookies", SecureOrigin(issuer));
   gc.product = config.GetString("gateway.product_name", "Identity");
   gc.require_mfa = config.GetBool("gateway.require_mfa", false);
+  gc.login_failures_per_address =
+      static_cast<int>(config.GetInt("gateway.login_failures_per_address", 30));
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser"};
-  Context ctx{gc, cookies, upstreams, sessions, Pages(gc.product), BuildDiscovery(issuer), {}, {}, 0};
+  Context ctx{gc,      cookies, upstreams, sessions, limiter, Pages(gc.product), BuildDiscovery(issuer),
+              {},      {},      0};
 
   auto [host, port] = SplitHostPort(config.GetString("gateway.listen", "127.0.0.1:8080"));
   http::ServerOptions options;

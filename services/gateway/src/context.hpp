@@ -3,6 +3,7 @@
 /// and the helpers that keep responses uniform (security headers, errors, cookies).
 
 #include "pages.hpp"
+#include "rate_limiter.hpp"
 #include "sessions.hpp"
 #include "upstreams.hpp"
 
@@ -20,6 +21,7 @@ namespace idp::gateway {
 struct GatewayConfig {
   std::string issuer;          ///< e.g. "http://localhost:8080", no trailing slash
   bool require_mfa = false;    ///< every person enrols a second factor at first sign-in
+  int login_failures_per_address = 30;  ///< failed password posts per address per minute
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
   std::string product = "Identity";
 };
@@ -35,6 +37,7 @@ struct Context {
   CookieNames cookies;
   Upstreams& upstreams;
   SessionStore& sessions;
+  RateLimiter& limiter;
   Pages pages;
   std::string discovery_json;
 

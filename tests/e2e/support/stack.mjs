@@ -68,6 +68,8 @@ export async function startStack(name = 'e2e', { env: extraEnv = {} } = {}) {
   const issuer = `http://127.0.0.1:${ports.gateway}`;
   // Each stack gets its own Redis database number, so stacks never share keys.
   const redisDb = 1 + (parseInt(randomBytes(1).toString('hex'), 16) % 15);
+  // A clean database: counters an earlier stack left (rate limits, codes) must not leak in.
+  execFileSync('redis-cli', ['-h', redisUrl.hostname, '-p', redisUrl.port, '-n', String(redisDb), 'FLUSHDB']);
   const config = `issuer = "${issuer}"
 [log]
 level = "debug"

@@ -157,6 +157,19 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
     co_return LoginPage(ctx, 400, view);
   }
 
+  // 30 failed posts per source address per minute (SECURITY table); fail closed without Redis.
+  const std::string limit_key = "login:" + req.remote_addr;
+  auto wait = co_await ctx.limiter.RetryAfter(limit_key, ctx.config.login_failures_per_address,
+                                              std::chrono::seconds(60));
+  if (!wait) co_return UpstreamErrorPage(ctx, wait.error());
+  if (*wait > 0) {
+    auto r = ErrorPage(ctx, 429, "Too many attempts",
+                       "There were too many failed sign-ins from your network.",
+                       "Wait a minute, then try again.");
+    r.SetHeader("Retry-After", std::to_string(*wait));
+    co_return r;
+  }
+
   auth::v1::VerifyPasswordRequest verify;
   verify.set_username(view.username);
   verify.set_password(password);
@@ -165,6 +178,8 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   auto verified = co_await ctx.upstreams.VerifyPassword(req.request_id, std::move(verify));
   if (!verified) co_return UpstreamErrorPage(ctx, verified.error());
   if (!verified->has_verified()) {
+    Status counted = co_await ctx.limiter.Hit(limit_key, std::chrono::seconds(60));
+    if (!counted) co_return UpstreamErrorPage(ctx, counted.error());
     // One message for unknown user, wrong password and disabled account (SECURITY §46).
     view.client_name = co_await FlowClientName(ctx, req, flow);
     view.error = kInvalidCredentials;
