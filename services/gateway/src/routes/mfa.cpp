@@ -94,7 +94,8 @@ Response MfaPage(const Context& ctx, int status, const MfaView& view) {
 Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
   auto query = http::Params::Parse(req.query);
   if (!query || !query->Get("flow")) co_return FlowExpiredPage(ctx);
-  auto pending = co_await LoadPending(ctx, req, *query->Get("flow"));
+  const std::string flow_id = *query->Get("flow");
+  auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   MfaView view = co_await BuildView(ctx, req, pending, "");
   view.recovery = query->Get("method") == std::optional<std::string>("recovery");
