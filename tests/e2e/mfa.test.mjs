@@ -15,6 +15,7 @@ const users = {
   dave: { username: 'dave', password: 'dave likes long passwords' },
   frank: { username: 'frank', password: 'frank likes long passwords' },
   hank: { username: 'hank', password: 'hank likes long passwords' },
+  rob: { username: 'rob', password: 'rob likes long passwords' },
 };
 let strict;
 
@@ -223,4 +224,40 @@ test('step-up: a password-only session is upgraded for a client that requires MF
   const c = await authorizationUrl(loose, app, { acr_values: 'aal2', prompt: 'none' });
   const ok = await agent.request(c.url);
   assert.ok(new URL(ok.headers.get('location')).searchParams.get('code'));
+});
+
+test('a remembered browser skips the second step until it is forgotten', async () => {
+  const portal = await portalSignIn(users.rob);
+  const { secret, at, csrf } = await enrol(portal);
+  const { agent, config, a, page } = await toMfa(users.rob);
+  assert.match(page.text_, /<input type="checkbox" name="remember" value="yes"> Remember this browser for 30 days/);
+  const done = await agent.request(new URL('/mfa', stack.issuer), { method: 'POST', form: {
+    flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), method: 'totp',
+    action: 'verify', remember: 'yes', code: oathtool(secret, at + 30) } });
+  assert.equal(done.status, 303);
+  await exchange(config, { ...a, callback: new URL(done.headers.get('location')) });
+  const [name, value] = [...agent.cookies].find(([k]) => k.includes('idp_remember'));
+
+  // Another visit of the same browser (its remember cookie, no session): no second step.
+  const again = async () => {
+    const fresh = new Agent();
+    fresh.cookies.set(name, value);
+    const b = await authorizationUrl(config, app);
+    const toLogin = await fresh.request(b.url);
+    const res = await signIn(stack, fresh, new URL(toLogin.headers.get('location'), stack.issuer), 'rob', users.rob.password);
+    return { b, res };
+  };
+  const skipped = await again();
+  const callback = new URL(skipped.res.headers.get('location'));
+  assert.equal(callback.origin, 'http://127.0.0.1:9', 'straight back to the application');
+  const tokens = await exchange(config, { ...skipped.b, callback });
+  assert.deepEqual(tokens.claims().amr, ['pwd'], 'the ID token does not pretend a second factor');
+
+  // The account page lists it; "Forget all browsers" brings the second step back.
+  const acct = await portal.request(new URL('/account/mfa', stack.issuer));
+  assert.match(acct.text_, /<h2>Remembered browsers<\/h2>/);
+  const forgot = await portal.request(new URL('/account/mfa/forget', stack.issuer), { method: 'POST', form: { csrf: hiddenInput(acct.text_, 'csrf') } });
+  assert.match(forgot.text_, /Every browser will ask for the second step again/);
+  const asked = await again();
+  assert.equal(new URL(asked.res.headers.get('location'), stack.issuer).pathname, '/mfa');
 });

@@ -65,8 +65,10 @@ int RunApp(const Config& config) {
   gc.require_mfa = config.GetBool("gateway.require_mfa", false);
   gc.login_failures_per_address =
       static_cast<int>(config.GetInt("gateway.login_failures_per_address", 30));
+  gc.remember_days = static_cast<int>(config.GetInt("gateway.remember_days", 30));
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
-                      gc.secure_cookies ? "__Host-idp_browser" : "idp_browser"};
+                      gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
+                      gc.secure_cookies ? "__Host-idp_remember" : "idp_remember"};
   Context ctx{gc,      cookies, upstreams, sessions, limiter, Pages(gc.product), BuildDiscovery(issuer),
               {},      {},      0};
 

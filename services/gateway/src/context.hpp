@@ -22,6 +22,7 @@ struct GatewayConfig {
   std::string issuer;          ///< e.g. "http://localhost:8080", no trailing slash
   bool require_mfa = false;    ///< every person enrols a second factor at first sign-in
   int login_failures_per_address = 30;  ///< failed password posts per address per minute
+  int remember_days = 30;      ///< "Remember this browser" life; 0 turns the option off
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
   std::string product = "Identity";
 };
@@ -30,6 +31,7 @@ struct GatewayConfig {
 struct CookieNames {
   std::string session;
   std::string browser;
+  std::string remember;  ///< the remembered-browser token (skips the second step)
 };
 
 struct Context {

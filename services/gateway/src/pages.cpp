@@ -123,6 +123,7 @@ std::string Pages::Mfa(const MfaView& v) const {
   }
   d.set("methods", methods);
   d.set("can_send", v.can_send);
+  if (v.remember_days > 0) d.set("remember_days", std::to_string(v.remember_days));
   if (!v.status.empty()) d.set("status", v.status);
   return Layout("Verify it's you", Render("mfa.mustache", d));
 }
@@ -140,7 +141,8 @@ std::string Pages::AccountMfa(const AccountMfaView& v) const {
   }
   d.set("totps", totps);
   d.set("has_totps", !v.totps.empty());
-  for (const auto& [key, list] : {std::pair{"emails", &v.emails}, std::pair{"phones", &v.phones}}) {
+  for (const auto& [key, list] : {std::pair{"emails", &v.emails}, std::pair{"phones", &v.phones},
+                                  std::pair{"browsers", &v.browsers}}) {
     data items{data::type::list};
     for (const auto& f : *list) {
       data t;

@@ -46,6 +46,7 @@ struct MfaMethod {
 struct MfaView {
   std::vector<MfaMethod> methods;
   bool can_send = false;  ///< an email or SMS method is offered
+  int remember_days = 0;  ///< offer "Remember this browser" for that many days
   std::string status;     ///< delivery status of the last code
   std::string flow;
   std::string csrf;
@@ -61,6 +62,7 @@ struct FactorView {
 };
 
 struct AccountMfaView {
+  std::vector<FactorView> browsers;  ///< remembered browsers (label: name and date)
   std::string csrf;
   std::vector<FactorView> totps;
   std::vector<FactorView> emails;

@@ -116,6 +116,28 @@ Awaitable<Result<mfa::v1::CodeStatusResponse>> Upstreams::CodeStatus(
   IDP_UNARY(mfa, CodeStatus, mfa::v1::CodeStatusResponse, req);
 }
 
+Awaitable<Result<mfa::v1::RememberBrowserResponse>> Upstreams::RememberBrowser(
+    std::string_view rid, const mfa::v1::RememberBrowserRequest& req) {
+  IDP_UNARY(mfa, RememberBrowser, mfa::v1::RememberBrowserResponse, req);
+}
+
+Awaitable<Result<mfa::v1::CheckBrowserResponse>> Upstreams::CheckBrowser(
+    std::string_view rid, const mfa::v1::CheckBrowserRequest& req) {
+  IDP_UNARY(mfa, CheckBrowser, mfa::v1::CheckBrowserResponse, req);
+}
+
+Awaitable<Result<mfa::v1::ListBrowsersResponse>> Upstreams::ListBrowsers(
+    std::string_view rid, const std::string& subject) {
+  mfa::v1::ListBrowsersRequest req;
+  req.set_subject(subject);
+  IDP_UNARY(mfa, ListBrowsers, mfa::v1::ListBrowsersResponse, req);
+}
+
+Awaitable<Result<mfa::v1::ForgetBrowsersResponse>> Upstreams::ForgetBrowsers(
+    std::string_view rid, const mfa::v1::ForgetBrowsersRequest& req) {
+  IDP_UNARY(mfa, ForgetBrowsers, mfa::v1::ForgetBrowsersResponse, req);
+}
+
 Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(std::string_view rid,
                                                                      const std::string& client_id) {
   token::v1::GetClientRequest req;

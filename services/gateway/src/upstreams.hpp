@@ -54,6 +54,14 @@ class Upstreams {
                                                         const mfa::v1::SendCodeRequest& req);
   Awaitable<Result<mfa::v1::CodeStatusResponse>> CodeStatus(std::string_view rid,
                                                             const mfa::v1::CodeStatusRequest& req);
+  Awaitable<Result<mfa::v1::RememberBrowserResponse>> RememberBrowser(
+      std::string_view rid, const mfa::v1::RememberBrowserRequest& req);
+  Awaitable<Result<mfa::v1::CheckBrowserResponse>> CheckBrowser(
+      std::string_view rid, const mfa::v1::CheckBrowserRequest& req);
+  Awaitable<Result<mfa::v1::ListBrowsersResponse>> ListBrowsers(std::string_view rid,
+                                                                const std::string& subject);
+  Awaitable<Result<mfa::v1::ForgetBrowsersResponse>> ForgetBrowsers(
+      std::string_view rid, const mfa::v1::ForgetBrowsersRequest& req);
   Awaitable<Result<token::v1::GetClientResponse>> GetClient(std::string_view rid,
                                                             const std::string& client_id);
   Awaitable<Result<token::v1::ListClientsResponse>> ListPortalClients(std::string_view rid);

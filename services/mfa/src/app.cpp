@@ -42,7 +42,8 @@ int RunApp(const Config& config) {
   auto delivery = MakeGrpcDeliveryClient(
       config.GetString("mfa.delivery", config.GetString("delivery.listen", "127.0.0.1:7003")));
   MfaService service(factors, challenges, *delivery, std::move(*master), clock, policy);
-  MfaGrpcHandler handler(service);
+  BrowserStore browsers(pool);
+  MfaGrpcHandler handler(service, browsers);
   rpc::GrpcServer server({config.GetString("mfa.listen", "127.0.0.1:7002"),
                           static_cast<int>(config.GetInt("mfa.max_threads", 32))},
                          {&handler});

@@ -58,6 +58,29 @@ class FactorStore {
                                                   std::chrono::seconds window) = 0;
 };
 
+struct BrowserRecord {
+  std::string id;
+  std::string label;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+};
+
+/// Remembered browsers (table mfa.remembered_browsers); thread-safe.
+class BrowserStore {
+ public:
+  explicit BrowserStore(store::PgPool& pool) : pool_(pool) {}
+  [[nodiscard]] Status Add(const std::string& subject, const std::string& token_hash,
+                           const std::string& label, std::chrono::seconds life);
+  /// True when the hash belongs to a live entry of `subject`.
+  [[nodiscard]] Result<bool> Check(const std::string& subject, const std::string& token_hash);
+  [[nodiscard]] Result<std::vector<BrowserRecord>> List(const std::string& subject);
+  /// Forgets one (`id`) or all (empty id); returns how many.
+  [[nodiscard]] Result<int> Forget(const std::string& subject, const std::string& id);
+
+ private:
+  store::PgPool& pool_;
+};
+
 class PgFactorStore final : public FactorStore {
  public:
   explicit PgFactorStore(store::PgPool& pool) : pool_(pool) {}

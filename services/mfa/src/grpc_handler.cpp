@@ -1,5 +1,6 @@
 #include "grpc_handler.hpp"
 
+#include "idp/crypto/crypto.hpp"
 #include "idp/rpc/server.hpp"
 
 namespace idp::mfa {
@@ -127,12 +128,78 @@ grpc::Status MfaGrpcHandler::GenerateRecoveryCodes(grpc::ServerContext* ctx,
   });
 }
 
+namespace {
+
+std::string BrowserHash(const std::string& token) {
+  return crypto::Base64UrlEncode(crypto::Sha256("browser:" + token));
+}
+
+}  // namespace
+
+grpc::Status MfaGrpcHandler::RememberBrowser(grpc::ServerContext* ctx,
+                                             const v1::RememberBrowserRequest* req,
+                                             v1::RememberBrowserResponse* resp) {
+  return rpc::Serve(ctx, "RememberBrowser", [&]() -> Status {
+    if (req->days() < 1 || req->days() > 365) return InvalidArgument("days must be 1 to 365");
+    std::string token = crypto::RandomToken(32);
+    auto st = browsers_.Add(req->subject(), BrowserHash(token), req->label(),
+                            std::chrono::hours(24) * req->days());
+    if (!st) return st;
+    resp->set_token(token);
+    log::Info("browser remembered", {{"subject", req->subject()}});
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::CheckBrowser(grpc::ServerContext* ctx,
+                                          const v1::CheckBrowserRequest* req,
+                                          v1::CheckBrowserResponse* resp) {
+  return rpc::Serve(ctx, "CheckBrowser", [&]() -> Status {
+    if (req->token().empty() || req->token().size() > 128) return {};
+    auto ok = browsers_.Check(req->subject(), BrowserHash(req->token()));
+    if (!ok) return ok.error();
+    resp->set_remembered(*ok);
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::ListBrowsers(grpc::ServerContext* ctx,
+                                          const v1::ListBrowsersRequest* req,
+                                          v1::ListBrowsersResponse* resp) {
+  return rpc::Serve(ctx, "ListBrowsers", [&]() -> Status {
+    auto list = browsers_.List(req->subject());
+    if (!list) return list.error();
+    for (const auto& b : *list) {
+      auto* p = resp->add_browsers();
+      p->set_id(b.id);
+      p->set_label(b.label);
+      p->set_created_at(b.created_at);
+      p->set_expires_at(b.expires_at);
+    }
+    return {};
+  });
+}
+
+grpc::Status MfaGrpcHandler::ForgetBrowsers(grpc::ServerContext* ctx,
+                                            const v1::ForgetBrowsersRequest* req,
+                                            v1::ForgetBrowsersResponse* resp) {
+  return rpc::Serve(ctx, "ForgetBrowsers", [&]() -> Status {
+    auto n = browsers_.Forget(req->subject(), req->id());
+    if (!n) return n.error();
+    resp->set_forgotten(*n);
+    return {};
+  });
+}
+
 grpc::Status MfaGrpcHandler::ResetFactors(grpc::ServerContext* ctx,
                                           const v1::ResetFactorsRequest* req,
                                           v1::ResetFactorsResponse* resp) {
   return rpc::Serve(ctx, "ResetFactors", [&]() -> Status {
     auto n = service_.Reset(req->subject());
     if (!n) return n.error();
+    // A reset also forgets remembered browsers: the next sign-in starts from scratch.
+    auto forgotten = browsers_.Forget(req->subject(), "");
+    if (!forgotten) return forgotten.error();
     resp->set_removed(*n);
     return {};
   });

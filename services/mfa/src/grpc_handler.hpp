@@ -9,7 +9,8 @@ namespace idp::mfa {
 /// idp.mfa.v1.MfaService over MfaService: proto <-> domain, errors -> statuses.
 class MfaGrpcHandler final : public v1::MfaService::Service {
  public:
-  explicit MfaGrpcHandler(MfaService& service) : service_(service) {}
+  MfaGrpcHandler(MfaService& service, BrowserStore& browsers)
+      : service_(service), browsers_(browsers) {}
 
   // v1::MfaService::Service
   grpc::Status ListFactors(grpc::ServerContext* ctx, const v1::ListFactorsRequest* req,
@@ -39,11 +40,20 @@ class MfaGrpcHandler final : public v1::MfaService::Service {
                         v1::SendCodeResponse* resp) override;
   grpc::Status CodeStatus(grpc::ServerContext* ctx, const v1::CodeStatusRequest* req,
                           v1::CodeStatusResponse* resp) override;
+  grpc::Status RememberBrowser(grpc::ServerContext* ctx, const v1::RememberBrowserRequest* req,
+                               v1::RememberBrowserResponse* resp) override;
+  grpc::Status CheckBrowser(grpc::ServerContext* ctx, const v1::CheckBrowserRequest* req,
+                            v1::CheckBrowserResponse* resp) override;
+  grpc::Status ListBrowsers(grpc::ServerContext* ctx, const v1::ListBrowsersRequest* req,
+                            v1::ListBrowsersResponse* resp) override;
+  grpc::Status ForgetBrowsers(grpc::ServerContext* ctx, const v1::ForgetBrowsersRequest* req,
+                              v1::ForgetBrowsersResponse* resp) override;
   grpc::Status ResetFactors(grpc::ServerContext* ctx, const v1::ResetFactorsRequest* req,
                             v1::ResetFactorsResponse* resp) override;
 
  private:
   MfaService& service_;
+  BrowserStore& browsers_;
 };
 
 }  // namespace idp::mfa

@@ -160,4 +160,57 @@ Result<int> PgFactorStore::CountFailures(const std::string& subject, std::chrono
   });
 }
 
+Status BrowserStore::Add(const std::string& subject, const std::string& token_hash,
+                         const std::string& label, std::chrono::seconds life) {
+  if (!IsUuid(subject)) return InvalidArgument("subject");
+  return pool_.Transact<void>([&](pqxx::work& tx) {
+    tx.exec_params("DELETE FROM mfa.remembered_browsers WHERE expires_at < now()");
+    tx.exec_params(
+        "INSERT INTO mfa.remembered_browsers (subject, token_hash, label, expires_at) "
+        "VALUES ($1::uuid, $2, $3, now() + $4::interval)",
+        subject, token_hash, label.substr(0, 120), Interval(life));
+  });
+}
+
+Result<bool> BrowserStore::Check(const std::string& subject, const std::string& token_hash) {
+  if (!IsUuid(subject)) return false;
+  return pool_.Run<bool>([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    return !tx.exec_params("SELECT 1 FROM mfa.remembered_browsers WHERE subject = $1::uuid AND "
+                           "token_hash = $2 AND expires_at > now()",
+                           subject, token_hash)
+                .empty();
+  });
+}
+
+Result<std::vector<BrowserRecord>> BrowserStore::List(const std::string& subject) {
+  if (!IsUuid(subject)) return std::vector<BrowserRecord>{};
+  return pool_.Run<std::vector<BrowserRecord>>([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::vector<BrowserRecord> out;
+    for (const auto& r : tx.exec_params(
+             "SELECT id::text, label, extract(epoch from created_at)::bigint, "
+             "extract(epoch from expires_at)::bigint FROM mfa.remembered_browsers "
+             "WHERE subject = $1::uuid AND expires_at > now() ORDER BY created_at",
+             subject)) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::int64_t>(),
+                     r[3].as<std::int64_t>()});
+    }
+    return out;
+  });
+}
+
+Result<int> BrowserStore::Forget(const std::string& subject, const std::string& id) {
+  if (!IsUuid(subject) || (!id.empty() && !IsUuid(id))) return 0;
+  return pool_.Transact<int>([&](pqxx::work& tx) {
+    auto r = id.empty()
+                 ? tx.exec_params("DELETE FROM mfa.remembered_browsers WHERE subject = $1::uuid",
+                                  subject)
+                 : tx.exec_params("DELETE FROM mfa.remembered_browsers WHERE subject = $1::uuid "
+                                  "AND id = $2::uuid",
+                                  subject, id);
+    return static_cast<int>(r.affected_rows());
+  });
+}
+
 }  // namespace idp::mfa

@@ -5,6 +5,8 @@
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
 
+#include <ctime>
+
 namespace idp::gateway {
 namespace {
 
@@ -50,6 +52,17 @@ Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& se
     }
   }
   view.advice = methods < 2;
+  auto browsers = co_await ctx.upstreams.ListBrowsers(req.request_id, session.subject);
+  if (browsers) {
+    for (const auto& b : browsers->browsers()) {
+      auto until = static_cast<std::time_t>(b.expires_at());
+      std::tm tm{};
+      gmtime_r(&until, &tm);
+      char date[16];
+      std::strftime(date, sizeof date, "%Y-%m-%d", &tm);
+      view.browsers.push_back({b.id(), b.label() + " (until " + date + ")"});
+    }
+  }
   co_return Page(ctx.pages.AccountMfa(view));
 }
 
@@ -177,6 +190,24 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     }
     co_return co_await Overview(ctx, req, session, "",
                                 "That code has expired or was tried too often. Start again.");
+  }
+  if (path == "/account/mfa/forget") {
+    mfa::v1::ForgetBrowsersRequest forget;
+    forget.set_subject(session.subject);
+    forget.set_id(form->Get("browser_id").value_or(""));
+    auto f = co_await ctx.upstreams.ForgetBrowsers(req.request_id, forget);
+    if (!f) co_return UpstreamErrorPage(ctx, f.error());
+    auto r = co_await Overview(ctx, req, session,
+                               forget.id().empty() ? "Every browser will ask for the second step again."
+                                                   : "That browser will ask for the second step again.",
+                               "");
+    if (forget.id().empty()) {
+      http::CookieOptions o;
+      o.secure = ctx.config.secure_cookies;
+      o.max_age = 0;
+      r.AddHeader("Set-Cookie", http::SetCookieValue(ctx.cookies.remember, "", o));
+    }
+    co_return r;
   }
   if (path == "/account/mfa/remove") {
     mfa::v1::RemoveFactorRequest remove;

@@ -60,6 +60,18 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
   }
   bool required = ctx.config.require_mfa || (flow.authorize && flow.authorize->require_mfa);
   if (!has_factor && !required) co_return std::nullopt;
+  // A remembered browser skips the second step, unless the client requires it every time or
+  // asks for it (acr_values); the session then says so (amr pwd, acr aal1).
+  const std::string remembered = req.Cookie(ctx.cookies.remember).value_or("");
+  if (has_factor && !required && !remembered.empty() &&
+      !(flow.authorize && (flow.authorize->prefer_mfa || flow.authorize->totp_only)) &&
+      flow.step_up_sid.empty()) {
+    mfa::v1::CheckBrowserRequest check;
+    check.set_subject(subject);
+    check.set_token(remembered);
+    auto known = co_await ctx.upstreams.CheckBrowser(req.request_id, check);
+    if (known && known->remembered()) co_return std::nullopt;
+  }
 
   flow.subject = subject;
   flow.password_at = NowUnix();

@@ -32,6 +32,12 @@ Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::
   co_return out;
 }
 
+/// "Remember this browser" is off for clients that require a second factor every time.
+bool RememberAllowed(const Context& ctx, const Flow& flow) {
+  return ctx.config.remember_days > 0 &&
+         !(flow.authorize && (flow.authorize->require_mfa || flow.authorize->totp_only));
+}
+
 /// The methods the person can use here: the authenticator app first (pre-selected), then email
 /// and SMS factors unless the client counts only the app; `selected` keeps a choice.
 Awaitable<MfaView> BuildView(Context& ctx, const Request& req, const PendingFlow& pending,
@@ -63,6 +69,7 @@ Awaitable<MfaView> BuildView(Context& ctx, const Request& req, const PendingFlow
   }
   if (!any && !view.methods.empty()) view.methods.front().checked = true;
   view.client_name = co_await FlowClientName(ctx, req, pending.flow);
+  if (RememberAllowed(ctx, pending.flow)) view.remember_days = ctx.config.remember_days;
   co_return view;
 }
 
@@ -182,7 +189,23 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
                   {{"request_id", req.request_id},
                    {"left", static_cast<std::int64_t>(result->recovery_codes_left())}});
       }
-      co_return co_await FinishSignIn(ctx, req, pending.id, flow, session);
+      std::string remember_cookie;
+      if (form->Get("remember") == std::optional<std::string>("yes") && RememberAllowed(ctx, flow)) {
+        mfa::v1::RememberBrowserRequest remember;
+        remember.set_subject(flow.subject);
+        remember.set_label(std::string(req.Header("user-agent").value_or("A browser").substr(0, 120)));
+        remember.set_days(ctx.config.remember_days);
+        auto token = co_await ctx.upstreams.RememberBrowser(req.request_id, remember);
+        if (token) {
+          http::CookieOptions o;
+          o.secure = ctx.config.secure_cookies;
+          o.max_age = static_cast<long>(ctx.config.remember_days) * 24 * 3600;
+          remember_cookie = http::SetCookieValue(ctx.cookies.remember, token->token(), o);
+        }
+      }
+      Response done = co_await FinishSignIn(ctx, req, pending.id, flow, session);
+      if (!remember_cookie.empty()) done.AddHeader("Set-Cookie", remember_cookie);
+      co_return done;
     }
     case R::OUTCOME_MALFORMED_CODE:
       view.error = recovery ? "Enter a recovery code as it was given to you, like abcde-fghij."
