@@ -11,7 +11,8 @@ namespace idp::rpc {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   grpc::ChannelArguments args;
   // Round robin over every address. Calls are retried on UNAVAILABLE only where a repeat is
-  // harmless (reads, and delivery's sends, which carry idempotency keys). A write such as a code exchange may have been carried out by an instance
+  // harmless: reads, delivery's sends (idempotency keys), and the token grants, which carry an
+  // attempt id so that a repeat continues the first redemption instead of looking like a reuse. A write such as a code exchange may have been carried out by an instance
   // that died before it answered; repeating it elsewhere would look like a replay (a reused code
   // revokes its grant). gRPC's transparent retry still covers calls that never left the client.
   args.SetServiceConfigJSON(R"({
@@ -31,6 +32,11 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
         {"service": "idp.token.v1.TokenService", "method": "ValidateAccessToken"},
         {"service": "idp.token.v1.TokenService", "method": "VerifyIdTokenHint"},
         {"service": "idp.token.v1.TokenService", "method": "IntrospectToken"},
+        {"service": "idp.token.v1.TokenService", "method": "ExchangeAuthorizationCode"},
+        {"service": "idp.token.v1.TokenService", "method": "RefreshToken"},
+        {"service": "idp.token.v1.TokenService", "method": "IssueAuthorizationCode"},
+        {"service": "idp.token.v1.TokenService", "method": "ClientCredentials"},
+        {"service": "idp.token.v1.TokenService", "method": "RevokeToken"},
         {"service": "idp.delivery.v1.DeliveryService", "method": "GetStatus"},
         {"service": "idp.delivery.v1.DeliveryService", "method": "SendEmail"},
         {"service": "idp.delivery.v1.DeliveryService", "method": "SendSms"}

@@ -36,8 +36,9 @@ enum class RedeemOutcome {
 
 struct Redemption {
   RedeemOutcome outcome = RedeemOutcome::kUnknown;
-  CodeGrant grant;        ///< for kRedeemed
-  std::string grant_id;   ///< kReused: the grant the first redemption created (to revoke)
+  CodeGrant grant;         ///< what the code was issued for (kRedeemed and kReused)
+  std::string grant_id;    ///< kReused: the grant the first redemption created (to revoke)
+  std::string attempt_id;  ///< kReused: the attempt that redeemed it first
 };
 
 class CodeStore {
@@ -50,7 +51,8 @@ class CodeStore {
   /// many callers race for it, across every instance. Later callers get kReused with the
   /// winner's grant id, so that its tokens can be revoked (RFC 6749 §4.1.2).
   [[nodiscard]] virtual Result<Redemption> Redeem(const std::string& code,
-                                                  const std::string& grant_id) = 0;
+                                                  const std::string& grant_id,
+                                                  const std::string& attempt_id) = 0;
 };
 
 /// CodeStore over Redis: a hash {g: grant JSON, used: marker} with a TTL, redeemed by a Lua
@@ -61,7 +63,8 @@ class RedisCodeStore final : public CodeStore {
 
   // CodeStore
   Result<std::string> Issue(const CodeGrant& grant, std::chrono::seconds ttl) override;
-  Result<Redemption> Redeem(const std::string& code, const std::string& grant_id) override;
+  Result<Redemption> Redeem(const std::string& code, const std::string& grant_id,
+                            const std::string& attempt_id) override;
 
  private:
   store::RedisClient& redis_;

@@ -43,8 +43,8 @@ struct Rotation {
 class GrantStore {
  public:
   virtual ~GrantStore() = default;
-  /// Stores a new grant, and its first refresh token when `refresh_hash` is not empty.
-  /// Returns false when the grant was revoked before it was written (a reused code).
+  /// Stores a new grant (or finds it, for a retried attempt), and its refresh token when
+  /// `refresh_hash` is not empty. Returns false when the grant is revoked (a reused code).
   [[nodiscard]] virtual Result<bool> Create(const Grant& grant, const std::string& refresh_hash,
                                             std::int64_t refresh_expires_at) = 0;
   /// Records the revocation of `grant_id` (the grant may not exist yet).
@@ -53,10 +53,13 @@ class GrantStore {
   [[nodiscard]] virtual Result<std::vector<std::string>> RevokeBySid(const std::string& sid) = 0;
   [[nodiscard]] virtual Result<bool> IsRevoked(const std::string& grant_id) = 0;
   /// Atomically marks the refresh token `old_hash` used and stores `new_hash` in its grant, for
-  /// client `client_id`. A second use of `old_hash` revokes the grant (RFC 9700 §4.14.2).
+  /// client `client_id`. A second use of `old_hash` revokes the grant (RFC 9700 §4.14.2),
+  /// unless it comes from the same `attempt_id` (a retried call): then `new_hash` joins the
+  /// grant too.
   [[nodiscard]] virtual Result<Rotation> Rotate(const std::string& old_hash,
                                                 const std::string& new_hash,
-                                                const std::string& client_id) = 0;
+                                                const std::string& client_id,
+                                                const std::string& attempt_id) = 0;
   /// The live grant of an unused refresh token, or nullopt.
   [[nodiscard]] virtual Result<std::optional<Grant>> FindByRefresh(const std::string& hash) = 0;
   /// Records a client assertion's jti until `expires_at`; false when it was seen before
@@ -77,7 +80,7 @@ class PgGrantStore final : public GrantStore {
   Result<std::vector<std::string>> RevokeBySid(const std::string& sid) override;
   Result<bool> IsRevoked(const std::string& grant_id) override;
   Result<Rotation> Rotate(const std::string& old_hash, const std::string& new_hash,
-                          const std::string& client_id) override;
+                          const std::string& client_id, const std::string& attempt_id) override;
   Result<std::optional<Grant>> FindByRefresh(const std::string& hash) override;
   Result<bool> RememberAssertion(const std::string& client_id, const std::string& jti,
                                  std::int64_t expires_at) override;

@@ -150,6 +150,7 @@ grpc::Status TokenGrpcHandler::ExchangeAuthorizationCode(
     x.redirect_uri = req->redirect_uri();
     x.redirect_uri_present = req->redirect_uri_present();
     x.code_verifier = req->code_verifier();
+    x.attempt_id = req->attempt_id();
     auto outcome = service_.ExchangeCode(x);
     if (!outcome) return outcome.error();
     if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
@@ -193,7 +194,8 @@ grpc::Status TokenGrpcHandler::RefreshToken(grpc::ServerContext* ctx,
                                             const v1::RefreshTokenRequest* req,
                                             v1::RefreshTokenResponse* resp) {
   return rpc::Serve(ctx, "RefreshToken", [&]() -> Status {
-    auto outcome = service_.Refresh({FromProto(req->client()), req->refresh_token(), req->scope()});
+    auto outcome = service_.Refresh(
+        {FromProto(req->client()), req->refresh_token(), req->scope(), req->attempt_id()});
     if (!outcome) return outcome.error();
     if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
       ToProto(*err, resp->mutable_error());

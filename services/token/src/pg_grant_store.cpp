@@ -35,7 +35,8 @@ Result<bool> PgGrantStore::Create(const Grant& g, const std::string& refresh_has
   return pool_.Transact<bool>([&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO token.grants (id, client_id, subject, scope, sid, auth_time, amr, acr, "
-        "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, to_timestamp($9))",
+        "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, to_timestamp($9)) "
+        "ON CONFLICT (id) DO NOTHING",
         g.id, g.client_id, g.subject, g.scope, g.sid, g.auth_time, boost::json::serialize(amr),
         g.acr, g.expires_at);
     if (!refresh_hash.empty()) {
@@ -83,14 +84,16 @@ Result<bool> PgGrantStore::IsRevoked(const std::string& grant_id) {
 }
 
 Result<Rotation> PgGrantStore::Rotate(const std::string& old_hash, const std::string& new_hash,
-                                      const std::string& client_id) {
+                                      const std::string& client_id,
+                                      const std::string& attempt_id) {
   return pool_.Transact<Rotation>([&](pqxx::work& tx) {
     // FOR UPDATE serialises racing uses of one token: the first rotates it, the others see it
     // used and revoke the grant.
     auto res = tx.exec_params(
         std::string("SELECT ") + kGrantColumns +
             ", rt.used_at IS NOT NULL, rt.expires_at < now(), EXISTS (SELECT 1 FROM "
-            "token.grant_revocations r WHERE r.grant_id = g.id) FROM token.refresh_tokens rt "
+            "token.grant_revocations r WHERE r.grant_id = g.id), coalesce(rt.used_by_attempt, '') "
+            "FROM token.refresh_tokens rt "
             "JOIN token.grants g ON g.id = rt.grant_id WHERE rt.token_hash = $1 FOR UPDATE OF rt",
         old_hash);
     Rotation out;
@@ -101,7 +104,8 @@ Result<Rotation> PgGrantStore::Rotate(const std::string& old_hash, const std::st
     bool revoked = res[0][11].as<bool>();
     // RFC 6749 §6: bound to the client it was issued to.
     if (g.client_id != client_id || expired || revoked) return out;
-    if (used) {
+    bool retried = used && !attempt_id.empty() && res[0][12].as<std::string>() == attempt_id;
+    if (used && !retried) {
       tx.exec_params(
           "INSERT INTO token.grant_revocations (grant_id, reason) VALUES ($1, 'refresh_reuse') "
           "ON CONFLICT (grant_id) DO NOTHING",
@@ -109,8 +113,12 @@ Result<Rotation> PgGrantStore::Rotate(const std::string& old_hash, const std::st
       out.outcome = RotateOutcome::kReused;
       return out;
     }
-    tx.exec_params("UPDATE token.refresh_tokens SET used_at = now() WHERE token_hash = $1",
-                   old_hash);
+    if (!retried) {
+      tx.exec_params(
+          "UPDATE token.refresh_tokens SET used_at = now(), used_by_attempt = $2 "
+          "WHERE token_hash = $1",
+          old_hash, attempt_id);
+    }
     tx.exec_params(
         "INSERT INTO token.refresh_tokens (token_hash, grant_id, expires_at) "
         "VALUES ($1, $2, to_timestamp($3))",

@@ -12,8 +12,9 @@ constexpr const char* kRedeemScript = R"lua(
 local g = redis.call('HGET', KEYS[1], 'g')
 if not g then return {'unknown'} end
 if redis.call('HSETNX', KEYS[1], 'used', ARGV[1]) == 0 then
-  return {'reused', redis.call('HGET', KEYS[1], 'used')}
+  return {'reused', redis.call('HGET', KEYS[1], 'used'), redis.call('HGET', KEYS[1], 'attempt') or '', g}
 end
+redis.call('HSET', KEYS[1], 'attempt', ARGV[3])
 -- Keep the used record as long as the tokens it produced live, so reuse can revoke them.
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return {'redeemed', g}
@@ -65,9 +66,11 @@ Result<std::string> RedisCodeStore::Issue(const CodeGrant& grant, std::chrono::s
   return code;
 }
 
-Result<Redemption> RedisCodeStore::Redeem(const std::string& code, const std::string& grant_id) {
+Result<Redemption> RedisCodeStore::Redeem(const std::string& code, const std::string& grant_id,
+                                          const std::string& attempt_id) {
   if (code.empty() || code.size() > 512) return Redemption{};
-  auto r = redis_.Eval(kRedeemScript, {KeyFor(code)}, {grant_id, std::to_string(kUsedCodeTtl)});
+  auto r = redis_.Eval(kRedeemScript, {KeyFor(code)},
+                       {grant_id, std::to_string(kUsedCodeTtl), attempt_id});
   if (!r) return r.error();
   if (r->type != store::RedisReply::Type::kArray || r->elements.empty()) {
     return Internal("redis: unexpected reply to code redemption");
@@ -79,7 +82,11 @@ Result<Redemption> RedisCodeStore::Redeem(const std::string& code, const std::st
     out.grant = FromJson(r->elements[1].str);
   } else if (what == "reused") {
     out.outcome = RedeemOutcome::kReused;
-    if (r->elements.size() == 2) out.grant_id = r->elements[1].str;
+    if (r->elements.size() == 4) {
+      out.grant_id = r->elements[1].str;
+      out.attempt_id = r->elements[2].str;
+      out.grant = FromJson(r->elements[3].str);
+    }
   }
   return out;
 }

@@ -265,9 +265,17 @@ Result<Outcome<Tokens>> TokenService::ExchangeCode(const CodeExchange& req) {
   }
 
   if (req.code.empty()) return R{OAuth("invalid_request", "code is required")};
-  const std::string grant_id = crypto::RandomToken(16);
-  auto redemption = codes_.Redeem(req.code, grant_id);
+  std::string grant_id = crypto::RandomToken(16);
+  auto redemption = codes_.Redeem(req.code, grant_id, req.attempt_id);
   if (!redemption) return redemption.error();
+  if (redemption->outcome == RedeemOutcome::kReused && !req.attempt_id.empty() &&
+      crypto::ConstantTimeEqual(redemption->attempt_id, req.attempt_id)) {
+    // The same attempt again (the gateway's gRPC retry after an instance died mid-call): it
+    // continues the first redemption, with the same grant.
+    log::Info("code exchange retried", {{"client_id", client.client_id}});
+    grant_id = redemption->grant_id;
+    redemption->outcome = RedeemOutcome::kRedeemed;
+  }
   if (redemption->outcome == RedeemOutcome::kReused) {
     // RFC 6749 §4.1.2: revoke every token already issued from this code.
     log::Warn("authorization code reused; its grant is revoked", {{"client_id", client.client_id}});
@@ -349,7 +357,8 @@ Result<Outcome<Tokens>> TokenService::Refresh(const RefreshRequest& req) {
     }
   }
   std::string next = crypto::RandomToken(32);
-  auto rotation = grants_.Rotate(HashSecret(req.refresh_token), HashSecret(next), client.client_id);
+  auto rotation = grants_.Rotate(HashSecret(req.refresh_token), HashSecret(next), client.client_id,
+                                 req.attempt_id);
   if (!rotation) return rotation.error();
   if (rotation->outcome == RotateOutcome::kReused) {
     log::Warn("refresh token reused; its grant is revoked", {{"client_id", client.client_id}});

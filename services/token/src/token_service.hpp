@@ -49,6 +49,7 @@ struct CodeExchange {
   std::string redirect_uri;
   bool redirect_uri_present = false;
   std::string code_verifier;
+  std::string attempt_id;  ///< a retry of the same attempt is not a reuse
 };
 
 struct Tokens {
@@ -62,7 +63,8 @@ struct Tokens {
 struct RefreshRequest {
   ClientAuth client;
   std::string refresh_token;
-  std::string scope;  ///< optional narrowing (RFC 6749 §6)
+  std::string scope;       ///< optional narrowing (RFC 6749 §6)
+  std::string attempt_id;  ///< a retry of the same attempt is not a reuse
 };
 
 struct AccessTokenInfo {

@@ -227,6 +227,26 @@ TEST_CASE("20 racing redemptions of one code give exactly one success", "[token]
   CHECK(other == 0);
 }
 
+TEST_CASE("a retried attempt continues its redemption while another attempt is a reuse", "[token]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  auto code = f.service.IssueCode(f.Grant("app1"), "").value();
+  auto x = f.Exchange("app1", secret, code);
+  x.attempt_id = "attempt-1";
+  auto first = f.service.ExchangeCode(x).value();
+  REQUIRE(ErrorOf(first).empty());
+  // The gateway's retry of the same call (the answer was lost): tokens for the same grant.
+  auto retried = f.service.ExchangeCode(x).value();
+  REQUIRE(ErrorOf(retried).empty());
+  auto gid = [&](const Tokens& t) { return VerifyWith(f.keys, t.access_token).at("gid").as_string(); };
+  CHECK(gid(std::get<Tokens>(retried)) == gid(std::get<Tokens>(first)));
+  // Another attempt with the same code is a reuse: refused, and the grant revoked.
+  x.attempt_id = "attempt-2";
+  CHECK(ErrorOf(f.service.ExchangeCode(x).value()) == "invalid_grant");
+  CHECK(std::holds_alternative<oauth::OAuthError>(
+      f.service.ValidateAccessToken(std::get<Tokens>(first).access_token).value()));
+}
+
 TEST_CASE("a reused code revokes the tokens of its first redemption", "[token]") {
   Fixture f;
   auto [client, secret] = f.Confidential("app1");
@@ -243,7 +263,8 @@ namespace {
 
 Outcome<Tokens> RefreshWith(Fixture& f, const std::string& id, const std::string& secret,
                             const std::string& rt, const std::string& scope = "") {
-  return f.service.Refresh({{id, secret, AuthMethod::kClientSecretBasic, "", ""}, rt, scope}).value();
+  return f.service.Refresh({{id, secret, AuthMethod::kClientSecretBasic, "", ""}, rt, scope, ""})
+      .value();
 }
 
 Tokens OfflineTokens(Fixture& f, const std::string& id, const std::string& secret) {
@@ -284,6 +305,18 @@ TEST_CASE("refresh tokens rotate on every use and a reuse revokes the family", "
   CHECK(ErrorOf(RefreshWith(f, "app1", secret, t1.refresh_token)) == "invalid_grant");
   CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t1.access_token).value()));
   CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t0.access_token).value()));
+
+  // A retried refresh (same attempt) is not a reuse; a different attempt is.
+  auto t2 = OfflineTokens(f, "app1", secret);
+  RefreshRequest r{{"app1", secret, AuthMethod::kClientSecretBasic, "", ""}, t2.refresh_token, "", "a-1"};
+  auto once = f.service.Refresh(r).value();
+  REQUIRE(ErrorOf(once).empty());
+  auto twice = f.service.Refresh(r).value();
+  REQUIRE(ErrorOf(twice).empty());
+  CHECK(std::holds_alternative<AccessTokenInfo>(
+      f.service.ValidateAccessToken(std::get<Tokens>(once).access_token).value()));
+  r.attempt_id = "a-2";
+  CHECK(ErrorOf(f.service.Refresh(r).value()) == "invalid_grant");
 }
 
 TEST_CASE("client credentials give the client its own access token", "[token][cc]") {

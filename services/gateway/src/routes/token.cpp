@@ -3,6 +3,7 @@
 #include "../context.hpp"
 
 #include "idp/common/log.hpp"
+#include "idp/crypto/crypto.hpp"
 #include "idp/oauth/oauth.hpp"
 
 #include <boost/json.hpp>
@@ -62,6 +63,8 @@ Awaitable<Response> HandleToken(Context& ctx, Request& req) {
     exchange.set_redirect_uri(redirect_uri.value_or(""));
     exchange.set_redirect_uri_present(redirect_uri.has_value());
     exchange.set_code_verifier(form.Get("code_verifier").value_or(""));
+    // Chosen here, never by the client: only a gRPC retry of this very call may repeat it.
+    exchange.set_attempt_id(crypto::RandomToken(16));
     if (!exchange.code_verifier().empty() &&
         !oauth::IsValidCodeVerifier(exchange.code_verifier())) {
       co_return TokenError("invalid_grant", "code_verifier is malformed");
@@ -74,6 +77,7 @@ Awaitable<Response> HandleToken(Context& ctx, Request& req) {
     *refresh.mutable_client() = auth.credentials;
     refresh.set_refresh_token(form.Get("refresh_token").value_or(""));
     refresh.set_scope(form.Get("scope").value_or(""));
+    refresh.set_attempt_id(crypto::RandomToken(16));
     auto result = co_await ctx.upstreams.RefreshToken(req.request_id, refresh);
     co_return Answer(req, result, auth.basic);
   }
