@@ -136,6 +136,13 @@ test('an SMS factor: the code comes through the provider API (amr sms)', async (
 });
 
 test('a client that refuses email and SMS codes never completes a sign-in with one', async () => {
-  const { next } = await signInWith(ivy, strict, 'Email', async () => '');
-  assert.equal(next.pathname, '/mfa/enrol', 'only an authenticator app counts: enrol one');
+  // ivy has only an email factor: the password alone may not enrol an app here either.
+  const agent = new Agent();
+  const config = await discover(stack, strict);
+  const a = await authorizationUrl(config, strict);
+  const toLogin = await agent.request(a.url);
+  const res = await signIn(stack, agent, new URL(toLogin.headers.get('location'), stack.issuer), ivy.username, ivy.password);
+  assert.equal(res.status, 403);
+  assert.equal(res.headers.get('location'), null);
+  assert.match(res.text_, /role="alert">This application accepts only an authenticator app/);
 });

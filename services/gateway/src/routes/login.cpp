@@ -53,13 +53,23 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
   // A client that counts only the authenticator app sees only it (and recovery codes).
   const bool totp_only = flow.authorize && flow.authorize->totp_only;
   bool has_factor = false;
+  bool has_other_factor = false;
   for (const auto& f : factors->factors()) {
     bool counts = !totp_only || f.type() == mfa::v1::FACTOR_TYPE_TOTP ||
                   f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES;
     has_factor = has_factor || (f.active() && counts);
+    has_other_factor = has_other_factor || (f.active() && !counts);
   }
   bool required = ctx.config.require_mfa || (flow.authorize && flow.authorize->require_mfa);
   if (!has_factor && !required) co_return std::nullopt;
+  if (!has_factor && has_other_factor) {
+    // Enrolling here would let a password alone add a factor past the person's existing one
+    // (SECURITY §57): the app is added on the portal, after signing in with that factor.
+    co_return ErrorPage(ctx, 403, "Authenticator app required",
+                        "This application accepts only an authenticator app as the second step.",
+                        "Sign in to the portal, set up the authenticator app under Manage "
+                        "multi-factor authentication, then come back.");
+  }
   // A remembered browser skips the second step, unless the client requires it every time or
   // asks for it (acr_values); the session then says so (amr pwd, acr aal1).
   const std::string remembered = req.Cookie(ctx.cookies.remember).value_or("");
