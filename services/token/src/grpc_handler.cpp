@@ -82,6 +82,16 @@ void ToProto(const oauth::OAuthError& e, common::v1::OAuthError* p) {
   p->set_description(e.description);
 }
 
+/// A grant's outcome into its response: the tokens, or the OAuth error.
+template <class Resp>
+void FillTokens(const Outcome<Tokens>& outcome, Resp* resp) {
+  if (const auto* err = std::get_if<oauth::OAuthError>(&outcome)) {
+    ToProto(*err, resp->mutable_error());
+  } else {
+    ToProto(std::get<Tokens>(outcome), resp->mutable_tokens());
+  }
+}
+
 }  // namespace
 
 grpc::Status TokenGrpcHandler::GetClient(grpc::ServerContext* ctx, const v1::GetClientRequest* req,
@@ -153,11 +163,7 @@ grpc::Status TokenGrpcHandler::ExchangeAuthorizationCode(
     x.attempt_id = req->attempt_id();
     auto outcome = service_.ExchangeCode(x);
     if (!outcome) return outcome.error();
-    if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
-      ToProto(*err, resp->mutable_error());
-      return {};
-    }
-    ToProto(std::get<Tokens>(*outcome), resp->mutable_tokens());
+    FillTokens(*outcome, resp);
     return {};
   });
 }
@@ -197,11 +203,7 @@ grpc::Status TokenGrpcHandler::RefreshToken(grpc::ServerContext* ctx,
     auto outcome = service_.Refresh(
         {FromProto(req->client()), req->refresh_token(), req->scope(), req->attempt_id()});
     if (!outcome) return outcome.error();
-    if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
-      ToProto(*err, resp->mutable_error());
-    } else {
-      ToProto(std::get<Tokens>(*outcome), resp->mutable_tokens());
-    }
+    FillTokens(*outcome, resp);
     return {};
   });
 }
@@ -212,11 +214,7 @@ grpc::Status TokenGrpcHandler::ClientCredentials(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "ClientCredentials", [&]() -> Status {
     auto outcome = service_.ClientCredentials(FromProto(req->client()), req->scope());
     if (!outcome) return outcome.error();
-    if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
-      ToProto(*err, resp->mutable_error());
-    } else {
-      ToProto(std::get<Tokens>(*outcome), resp->mutable_tokens());
-    }
+    FillTokens(*outcome, resp);
     return {};
   });
 }
