@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -71,6 +72,25 @@ std::string Shorten(std::string s) {
     if (c == '\n' || c == '\r') c = ' ';
   }
   return s.size() > 120 ? s.substr(0, 120) : s;
+}
+
+/// The token endpoint's answer as a JSON object, or nullopt with why not in `error`.
+std::optional<json::object> TokenBody(const Reply& r, std::string& error) {
+  if (!r.ok()) {
+    error = "token: " + r.error;
+    return std::nullopt;
+  }
+  if (r.status != 200) {
+    error = "token: " + std::to_string(r.status) + " " + Shorten(r.body);
+    return std::nullopt;
+  }
+  std::error_code ec;
+  auto v = json::parse(r.body, ec);
+  if (ec || !v.is_object()) {
+    error = "token: not JSON";
+    return std::nullopt;
+  }
+  return std::move(v.as_object());
 }
 
 std::string TargetOf(const Origin& origin, const std::string& url) {
@@ -230,17 +250,9 @@ asio::awaitable<OpResult> Runner::ClientCredentials(Vu& vu, Stats& stats) {
   call.authorization = Basic();
   call.form = Form({{"grant_type", "client_credentials"}, {"scope", o_.scope}});
   Reply r = co_await vu.rp.Send(call);
-  if (!r.ok()) {
-    result.error = "token: " + r.error;
-    co_return result;
-  }
-  if (r.status != 200) {
-    result.error = "token: " + std::to_string(r.status) + " " + Shorten(r.body);
-    co_return result;
-  }
-  std::error_code ec;
-  auto v = json::parse(r.body, ec);
-  const json::value* at = !ec && v.is_object() ? v.as_object().if_contains("access_token") : nullptr;
+  auto body = TokenBody(r, result.error);
+  if (!body) co_return result;
+  const json::value* at = body->if_contains("access_token");
   if (!at || !at->is_string() || at->as_string().empty()) {
     result.error = "token: no access_token";
     co_return result;
@@ -299,21 +311,9 @@ asio::awaitable<OpResult> Runner::CodeFlow(Vu& vu, Stats& stats, bool allow_logi
   const std::int64_t t1 = NowNs();
   Reply r = co_await vu.rp.Send(call);
   result.step_ns[kToken] = NowNs() - t1;
-  if (!r.ok()) {
-    result.error = "token: " + r.error;
-    co_return result;
-  }
-  if (r.status != 200) {
-    result.error = "token: " + std::to_string(r.status) + " " + Shorten(r.body);
-    co_return result;
-  }
-  std::error_code ec;
-  auto v = json::parse(r.body, ec);
-  if (ec || !v.is_object()) {
-    result.error = "token: not JSON";
-    co_return result;
-  }
-  const auto& body = v.as_object();
+  auto parsed = TokenBody(r, result.error);
+  if (!parsed) co_return result;
+  const auto& body = *parsed;
   const auto* id_token = body.if_contains("id_token");
   const auto* access_token = body.if_contains("access_token");
   if (!id_token || !id_token->is_string() || !access_token || !access_token->is_string()) {
@@ -350,19 +350,10 @@ asio::awaitable<OpResult> Runner::Refresh(Vu& vu, Stats& stats) {
   const std::int64_t t0 = NowNs();
   Reply r = co_await vu.rp.Send(call);
   result.step_ns[kToken] = NowNs() - t0;
-  if (!r.ok()) {
-    result.error = "token: " + r.error;
-    co_return result;
-  }
-  if (r.status != 200) {
-    result.error = "token: " + std::to_string(r.status) + " " + Shorten(r.body);
-    co_return result;
-  }
-  std::error_code ec;
-  auto v = json::parse(r.body, ec);
-  const auto* body = !ec && v.is_object() ? &v.as_object() : nullptr;
-  const auto* rt = body ? body->if_contains("refresh_token") : nullptr;
-  const auto* at = body ? body->if_contains("access_token") : nullptr;
+  auto body = TokenBody(r, result.error);
+  if (!body) co_return result;
+  const auto* rt = body->if_contains("refresh_token");
+  const auto* at = body->if_contains("access_token");
   if (!rt || !rt->is_string() || !at || !at->is_string()) {
     result.error = "token: no refresh_token or access_token";
     co_return result;
