@@ -23,7 +23,13 @@ void Flatten(const toml::table& table, const std::string& prefix,
       out[key] = b->get() ? "true" : "false";
     } else if (const auto* f = node.as_floating_point()) {
       out[key] = std::to_string(f->get());
-    } else if (const auto* a = node.as_array()) {
+    } else if (const auto* a = node.as_array(); a && !a->empty() && a->front().is_table()) {
+      // An array of tables ([[clients]]) becomes "clients.0.key", "clients.1.key", ...
+      std::size_t i = 0;
+      for (const auto& el : *a) {
+        if (const auto* t = el.as_table()) Flatten(*t, key + "." + std::to_string(i++), out);
+      }
+    } else if (a) {
       // Arrays of strings become a comma-separated list.
       std::string joined;
       for (const auto& el : *a) {
@@ -69,6 +75,15 @@ Config Config::FromMap(std::map<std::string, std::string> values) {
   Config cfg;
   for (auto& [k, v] : values) cfg.values_[k] = v;
   return cfg;
+}
+
+std::vector<std::string> Config::KeysWithPrefix(std::string_view prefix) const {
+  std::vector<std::string> out;
+  for (auto it = values_.lower_bound(prefix);
+       it != values_.end() && std::string_view(it->first).substr(0, prefix.size()) == prefix; ++it) {
+    out.push_back(it->first);
+  }
+  return out;
 }
 
 std::optional<std::string> Config::Find(std::string_view key) const {

@@ -29,6 +29,20 @@ TEST_CASE("config reads nested TOML keys as section.name") {
   CHECK(cfg.GetString("absent.key", "fallback") == "fallback");
 }
 
+TEST_CASE("arrays of tables become numbered sections") {
+  auto path = WriteTemp(
+      "[[clients]]\nclient_id = \"a\"\nredirect_uris = [\"https://a/cb\", \"https://a/cb2\"]\n"
+      "[[clients]]\nclient_id = \"b\"\nshow_in_portal = true\n");
+  auto cfg = idp::Config::Load(path);
+  CHECK(cfg.GetString("clients.0.client_id", "") == "a");
+  CHECK(cfg.GetString("clients.0.redirect_uris", "") == "https://a/cb,https://a/cb2");
+  CHECK(cfg.GetString("clients.1.client_id", "") == "b");
+  CHECK(cfg.GetBool("clients.1.show_in_portal", false));
+  CHECK_FALSE(cfg.Find("clients.2.client_id"));
+  CHECK(cfg.KeysWithPrefix("clients.1.") ==
+        std::vector<std::string>{"clients.1.client_id", "clients.1.show_in_portal"});
+}
+
 TEST_CASE("IDP_* environment variables override the file and fill absent keys") {
   auto path = WriteTemp("[token]\nlisten = \"127.0.0.1:7004\"\n");
   ::setenv("IDP_TOKEN_LISTEN", "127.0.0.1:9999", 1);

@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include "client_config.hpp"
 #include "code_store.hpp"
 #include "grant_store.hpp"
 #include "logout_notifier.hpp"
@@ -53,6 +54,12 @@ int RunApp(const Config& config) {
   RedisCodeStore codes(redis);
   PgGrantStore grants(pool);
   TokenService service(clients, codes, grants, keys, clock, tc);
+  // Clients declared in the file are applied before serving, so the first request sees them.
+  auto configured = ClientsFromConfig(config);
+  if (!configured) throw std::runtime_error(configured.error().message);
+  auto seeded = ApplyConfiguredClients(service, *configured);
+  if (!seeded) throw std::runtime_error(seeded.error().message);
+  if (*seeded) log::Info("configured clients applied", {{"count", *seeded}});
   HttpLogoutNotifier notifier(keys, tc.issuer);
   TokenGrpcHandler handler(service, keys, notifier);
   rpc::GrpcServer server({config.GetString("token.listen", "127.0.0.1:7004"),

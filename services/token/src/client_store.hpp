@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace idp::token {
@@ -34,6 +35,7 @@ struct ClientRecord {
   std::string backchannel_logout_uri;             ///< OIDC Back-Channel Logout 1.0 §2.2
   std::string jwks;                               ///< JWK Set JSON for private_key_jwt, or empty
   std::string mfa_policy = "default";             ///< default | required | totp_only
+  bool require_consent = false;                   ///< people approve it on a consent page
 
   bool AllowsGrant(std::string_view grant) const {
     for (const auto& g : grant_types) {
@@ -52,6 +54,19 @@ class ClientStore {
   /// Inserts, or replaces when `upsert`; an empty secret_hash on upsert keeps the stored one.
   /// kAlreadyExists for a taken id without upsert.
   [[nodiscard]] virtual Result<ClientRecord> Save(const ClientRecord& client, bool upsert) = 0;
+
+  /// What `subject` approved for `client_id` (OIDC Core §3.1.2.4): the scope and when, or
+  /// nullopt when never.
+  [[nodiscard]] virtual Result<std::optional<std::pair<std::string, std::int64_t>>> FindConsent(
+      const std::string& subject, const std::string& client_id) = 0;
+  /// Adds `scope` to what `subject` approved for `client_id`; returns everything approved.
+  /// kNotFound for an unknown client.
+  [[nodiscard]] virtual Result<std::string> AddConsent(const std::string& subject,
+                                                       const std::string& client_id,
+                                                       const std::string& scope) = 0;
+  /// Forgets approvals of one client, or of all when `client_id` is empty; returns how many.
+  [[nodiscard]] virtual Result<int> DeleteConsents(const std::string& subject,
+                                                   const std::string& client_id) = 0;
 };
 
 }  // namespace idp::token

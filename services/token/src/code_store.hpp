@@ -26,6 +26,10 @@ struct CodeGrant {
   std::vector<std::string> amr;
   std::string acr;
   std::string sid;
+  /// Claims asked for by name for userinfo with the claims parameter (OIDC Core §5.5).
+  std::string userinfo_claims;
+  /// Claim values for the ID token (a JSON object), asked for with the claims parameter.
+  std::string id_token_claims;
 };
 
 enum class RedeemOutcome {

@@ -26,6 +26,8 @@ struct Grant {
   std::vector<std::string> amr;
   std::string acr;
   std::int64_t expires_at = 0;  ///< the absolute end of its refresh tokens
+  /// Claims asked for by name for userinfo (OIDC Core §5.5), space-separated.
+  std::string claims;
 };
 
 enum class RotateOutcome {

@@ -25,6 +25,7 @@ void ToProto(const ClientRecord& c, v1::Client* p) {
   p->set_backchannel_logout_uri(c.backchannel_logout_uri);
   p->set_jwks(c.jwks);
   p->set_mfa_policy(c.mfa_policy);
+  p->set_require_consent(c.require_consent);
 }
 
 ClientRecord FromProto(const v1::Client& p) {
@@ -48,6 +49,7 @@ ClientRecord FromProto(const v1::Client& p) {
   c.backchannel_logout_uri = p.backchannel_logout_uri();
   c.jwks = p.jwks();
   c.mfa_policy = p.mfa_policy();
+  c.require_consent = p.require_consent();
   return c;
 }
 
@@ -143,6 +145,8 @@ grpc::Status TokenGrpcHandler::IssueAuthorizationCode(grpc::ServerContext* ctx,
     g.amr.assign(req->amr().begin(), req->amr().end());
     g.acr = req->acr();
     g.sid = req->sid();
+    g.userinfo_claims = req->userinfo_claims();
+    g.id_token_claims = req->id_token_claims_json();
     auto code = service_.IssueCode(g, req->code_challenge_method());
     if (!code) return code.error();
     resp->set_code(*code);
@@ -184,6 +188,7 @@ grpc::Status TokenGrpcHandler::ValidateAccessToken(grpc::ServerContext* ctx,
     v->set_scope(info.scope);
     v->set_client_id(info.client_id);
     v->set_expires_at(info.expires_at);
+    v->set_userinfo_claims(info.userinfo_claims);
     return {};
   });
 }
@@ -288,6 +293,41 @@ grpc::Status TokenGrpcHandler::RotateKeys(grpc::ServerContext* ctx,
     if (!rotated) return rotated.error();
     resp->set_new_kid(rotated->first);
     resp->set_retired_kid(rotated->second);
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::GetConsent(grpc::ServerContext* ctx,
+                                          const v1::GetConsentRequest* req,
+                                          v1::GetConsentResponse* resp) {
+  return rpc::Serve(ctx, "GetConsent", [&]() -> Status {
+    auto consent = service_.GetConsent(req->subject(), req->client_id());
+    if (!consent) return consent.error();
+    resp->set_scope(consent->first);
+    resp->set_granted_at(consent->second);
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::GrantConsent(grpc::ServerContext* ctx,
+                                            const v1::GrantConsentRequest* req,
+                                            v1::GrantConsentResponse* resp) {
+  return rpc::Serve(ctx, "GrantConsent", [&]() -> Status {
+    auto scope = service_.GrantConsent(req->subject(), req->client_id(), req->scope());
+    if (!scope) return scope.error();
+    resp->set_scope(*scope);
+    log::Info("consent granted", {{"client_id", req->client_id()}, {"subject", req->subject()}});
+    return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::RevokeConsent(grpc::ServerContext* ctx,
+                                             const v1::RevokeConsentRequest* req,
+                                             v1::RevokeConsentResponse* resp) {
+  return rpc::Serve(ctx, "RevokeConsent", [&]() -> Status {
+    auto revoked = service_.RevokeConsent(req->subject(), req->client_id());
+    if (!revoked) return revoked.error();
+    resp->set_revoked(*revoked);
     return {};
   });
 }

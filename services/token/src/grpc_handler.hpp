@@ -46,6 +46,12 @@ class TokenGrpcHandler final : public v1::TokenService::Service {
                                  v1::VerifyIdTokenHintResponse* resp) override;
   grpc::Status RotateKeys(grpc::ServerContext* ctx, const v1::RotateKeysRequest* req,
                           v1::RotateKeysResponse* resp) override;
+  grpc::Status GetConsent(grpc::ServerContext* ctx, const v1::GetConsentRequest* req,
+                          v1::GetConsentResponse* resp) override;
+  grpc::Status GrantConsent(grpc::ServerContext* ctx, const v1::GrantConsentRequest* req,
+                            v1::GrantConsentResponse* resp) override;
+  grpc::Status RevokeConsent(grpc::ServerContext* ctx, const v1::RevokeConsentRequest* req,
+                             v1::RevokeConsentResponse* resp) override;
 
  private:
   TokenService& service_;

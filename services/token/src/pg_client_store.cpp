@@ -12,7 +12,7 @@ constexpr const char* kColumns =
     "post_logout_redirect_uris::text, token_endpoint_auth_method, id_token_signed_response_alg, "
     "show_in_portal, home_url, logo_url, extract(epoch from created_at)::bigint, "
     "grant_types::text, allowed_scopes, access_token_ttl, id_token_ttl, refresh_token_ttl, "
-    "backchannel_logout_uri, coalesce(jwks::text, ''), mfa_policy";
+    "backchannel_logout_uri, coalesce(jwks::text, ''), mfa_policy, require_consent";
 
 std::vector<std::string> FromJsonArray(const std::string& text) {
   std::vector<std::string> out;
@@ -49,6 +49,7 @@ ClientRecord FromRow(const pqxx::row& r) {
   c.backchannel_logout_uri = r[17].as<std::string>();
   c.jwks = r[18].as<std::string>();
   c.mfa_policy = r[19].as<std::string>();
+  c.require_consent = r[20].as<bool>();
   return c;
 }
 
@@ -84,9 +85,9 @@ Result<ClientRecord> PgClientStore::Save(const ClientRecord& c, bool upsert) {
       "INSERT INTO token.clients (client_id, client_type, secret_hash, name, redirect_uris, "
       "post_logout_redirect_uris, token_endpoint_auth_method, id_token_signed_response_alg, "
       "show_in_portal, home_url, logo_url, grant_types, allowed_scopes, access_token_ttl, "
-      "id_token_ttl, refresh_token_ttl, backchannel_logout_uri, jwks, mfa_policy) VALUES ($1, $2, "
-      "nullif($3, ''), $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12::jsonb, $13, "
-      "$14::integer, $15::integer, $16::integer, $17, nullif($18, '')::jsonb, $19) ");
+      "id_token_ttl, refresh_token_ttl, backchannel_logout_uri, jwks, mfa_policy, require_consent) "
+      "VALUES ($1, $2, nullif($3, ''), $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12::jsonb, "
+      "$13, $14::integer, $15::integer, $16::integer, $17, nullif($18, '')::jsonb, $19, $20) ");
   if (upsert) {
     sql +=
         "ON CONFLICT (client_id) DO UPDATE SET client_type = excluded.client_type, "
@@ -101,7 +102,7 @@ Result<ClientRecord> PgClientStore::Save(const ClientRecord& c, bool upsert) {
         "allowed_scopes = excluded.allowed_scopes, access_token_ttl = excluded.access_token_ttl, "
         "id_token_ttl = excluded.id_token_ttl, refresh_token_ttl = excluded.refresh_token_ttl, "
         "backchannel_logout_uri = excluded.backchannel_logout_uri, jwks = excluded.jwks, "
-        "mfa_policy = excluded.mfa_policy ";
+        "mfa_policy = excluded.mfa_policy, require_consent = excluded.require_consent ";
   }
   sql += std::string("RETURNING ") + kColumns;
   return pool_.Transact<ClientRecord>([&](pqxx::work& tx) {
@@ -113,7 +114,54 @@ Result<ClientRecord> PgClientStore::Save(const ClientRecord& c, bool upsert) {
                                    ToJsonArray(c.grant_types), c.allowed_scopes,
                                    c.access_token_ttl, c.id_token_ttl,
                                    c.refresh_token_ttl, c.backchannel_logout_uri,
-                                   c.jwks, c.mfa_policy));
+                                   c.jwks, c.mfa_policy, c.require_consent));
+  });
+}
+
+Result<std::optional<std::pair<std::string, std::int64_t>>> PgClientStore::FindConsent(
+    const std::string& subject, const std::string& client_id) {
+  using Found = std::optional<std::pair<std::string, std::int64_t>>;
+  return pool_.Run<Found>([&](pqxx::connection& c) -> Found {
+    pqxx::nontransaction tx(c);
+    auto res = tx.exec_params(
+        "SELECT scope, extract(epoch from granted_at)::bigint FROM token.consents "
+        "WHERE subject = $1 AND client_id = $2",
+        subject, client_id);
+    if (res.empty()) return std::nullopt;
+    return std::pair{res[0][0].as<std::string>(), res[0][1].as<std::int64_t>()};
+  });
+}
+
+Result<std::string> PgClientStore::AddConsent(const std::string& subject,
+                                              const std::string& client_id,
+                                              const std::string& scope) {
+  auto merged = pool_.Transact<std::optional<std::string>>(
+      [&](pqxx::work& tx) -> std::optional<std::string> {
+        // The union of the old and new scopes, in one statement (two tabs approving at once
+        // both count).
+        auto res = tx.exec_params(
+            "INSERT INTO token.consents (subject, client_id, scope) "
+            "SELECT $1, client_id, $3 FROM token.clients WHERE client_id = $2 "
+            "ON CONFLICT (subject, client_id) DO UPDATE SET granted_at = now(), scope = ("
+            "SELECT string_agg(s, ' ' ORDER BY s) FROM (SELECT DISTINCT unnest(string_to_array("
+            "token.consents.scope || ' ' || excluded.scope, ' ')) AS s) u WHERE s <> '') "
+            "RETURNING scope",
+            subject, client_id, scope);
+        if (res.empty()) return std::nullopt;
+        return res[0][0].as<std::string>();
+      });
+  if (!merged) return merged.error();
+  if (!*merged) return NotFound("no such client");
+  return std::move(**merged);
+}
+
+Result<int> PgClientStore::DeleteConsents(const std::string& subject,
+                                          const std::string& client_id) {
+  return pool_.Transact<int>([&](pqxx::work& tx) {
+    auto res = tx.exec_params(
+        "DELETE FROM token.consents WHERE subject = $1 AND (client_id = $2 OR $2 = '')", subject,
+        client_id);
+    return static_cast<int>(res.affected_rows());
   });
 }
 

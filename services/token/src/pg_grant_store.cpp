@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kGrantColumns =
     "g.id, g.client_id, g.subject, g.scope, g.sid, g.auth_time, g.amr::text, g.acr, "
-    "extract(epoch from g.expires_at)::bigint";
+    "extract(epoch from g.expires_at)::bigint, g.claims";
 
 Grant FromRow(const pqxx::row& r) {
   Grant g;
@@ -23,6 +23,7 @@ Grant FromRow(const pqxx::row& r) {
   for (const auto& a : amr.as_array()) g.amr.emplace_back(a.as_string());
   g.acr = r[7].as<std::string>();
   g.expires_at = r[8].as<std::int64_t>();
+  g.claims = r[9].as<std::string>();
   return g;
 }
 
@@ -35,10 +36,10 @@ Result<bool> PgGrantStore::Create(const Grant& g, const std::string& refresh_has
   return pool_.Transact<bool>([&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO token.grants (id, client_id, subject, scope, sid, auth_time, amr, acr, "
-        "expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, to_timestamp($9)) "
-        "ON CONFLICT (id) DO NOTHING",
+        "expires_at, claims) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, to_timestamp($9), "
+        "$10) ON CONFLICT (id) DO NOTHING",
         g.id, g.client_id, g.subject, g.scope, g.sid, g.auth_time, boost::json::serialize(amr),
-        g.acr, g.expires_at);
+        g.acr, g.expires_at, g.claims);
     if (!refresh_hash.empty()) {
       tx.exec_params(
           "INSERT INTO token.refresh_tokens (token_hash, grant_id, expires_at) "
@@ -99,12 +100,12 @@ Result<Rotation> PgGrantStore::Rotate(const std::string& old_hash, const std::st
     Rotation out;
     if (res.empty()) return out;
     Grant g = FromRow(res[0]);
-    bool used = res[0][9].as<bool>();
-    bool expired = res[0][10].as<bool>();
-    bool revoked = res[0][11].as<bool>();
+    bool used = res[0][10].as<bool>();
+    bool expired = res[0][11].as<bool>();
+    bool revoked = res[0][12].as<bool>();
     // RFC 6749 §6: bound to the client it was issued to.
     if (g.client_id != client_id || expired || revoked) return out;
-    bool retried = used && !attempt_id.empty() && res[0][12].as<std::string>() == attempt_id;
+    bool retried = used && !attempt_id.empty() && res[0][13].as<std::string>() == attempt_id;
     if (used && !retried) {
       tx.exec_params(
           "INSERT INTO token.grant_revocations (grant_id, reason) VALUES ($1, 'refresh_reuse') "

@@ -30,10 +30,14 @@ std::string KeyFor(const std::string& code) {
 std::string ToJson(const CodeGrant& g) {
   boost::json::array amr;
   for (const auto& a : g.amr) amr.emplace_back(a);
-  return boost::json::serialize(boost::json::object{
+  boost::json::object o{
       {"client_id", g.client_id}, {"redirect_uri", g.redirect_uri}, {"scope", g.scope},
       {"nonce", g.nonce}, {"code_challenge", g.code_challenge}, {"sub", g.subject},
-      {"auth_time", g.auth_time}, {"amr", std::move(amr)}, {"acr", g.acr}, {"sid", g.sid}});
+      {"auth_time", g.auth_time}, {"amr", std::move(amr)}, {"acr", g.acr}, {"sid", g.sid}};
+  // Only when the claims parameter asked for them (most codes carry no claims at all).
+  if (!g.userinfo_claims.empty()) o["uc"] = g.userinfo_claims;
+  if (!g.id_token_claims.empty()) o["ic"] = g.id_token_claims;
+  return boost::json::serialize(o);
 }
 
 CodeGrant FromJson(const std::string& text) {
@@ -49,6 +53,8 @@ CodeGrant FromJson(const std::string& text) {
   for (const auto& a : o.at("amr").as_array()) g.amr.emplace_back(a.as_string());
   g.acr = o.at("acr").as_string();
   g.sid = o.at("sid").as_string();
+  if (const auto* uc = o.if_contains("uc")) g.userinfo_claims = uc->as_string();
+  if (const auto* ic = o.if_contains("ic")) g.id_token_claims = ic->as_string();
   return g;
 }
 

@@ -172,7 +172,43 @@ Result<std::string> TokenService::IssueCode(const CodeGrant& grant,
     return InvalidArgument("public clients must use PKCE");
   }
   if (grant.subject.empty()) return InvalidArgument("subject is required");
+  if (client->require_consent) {
+    // The gateway asks for consent before it asks for a code; this holds it to that.
+    auto consent = clients_.FindConsent(grant.subject, grant.client_id);
+    if (!consent) return consent.error();
+    auto approved = oauth::ParseScope(*consent ? (*consent)->first : std::string());
+    for (const auto& s : oauth::ParseScope(grant.scope)) {
+      if (!approved.count(s)) return FailedPrecondition("the person has not approved " + s);
+    }
+  }
   return codes_.Issue(grant, config_.code_ttl);
+}
+
+Result<std::pair<std::string, std::int64_t>> TokenService::GetConsent(
+    const std::string& subject, const std::string& client_id) {
+  if (subject.empty() || client_id.empty()) {
+    return InvalidArgument("subject and client_id are required");
+  }
+  auto found = clients_.FindConsent(subject, client_id);
+  if (!found) return found.error();
+  if (!*found) return std::pair<std::string, std::int64_t>{};
+  return std::move(**found);
+}
+
+Result<std::string> TokenService::GrantConsent(const std::string& subject,
+                                               const std::string& client_id,
+                                               const std::string& scope) {
+  if (subject.empty() || client_id.empty()) {
+    return InvalidArgument("subject and client_id are required");
+  }
+  auto normalised = oauth::JoinScope(oauth::ParseScope(scope));
+  if (normalised.empty()) return InvalidArgument("scope is required");
+  return clients_.AddConsent(subject, client_id, normalised);
+}
+
+Result<int> TokenService::RevokeConsent(const std::string& subject, const std::string& client_id) {
+  if (subject.empty()) return InvalidArgument("subject is required");
+  return clients_.DeleteConsents(subject, client_id);
 }
 
 Result<Outcome<ClientRecord>> TokenService::Authenticate(const ClientAuth& auth) {
@@ -315,6 +351,7 @@ Result<Outcome<Tokens>> TokenService::ExchangeCode(const CodeExchange& req) {
   grant.auth_time = code.auth_time;
   grant.amr = code.amr;
   grant.acr = code.acr;
+  grant.claims = code.userinfo_claims;
   const auto rt_ttl = client.refresh_token_ttl.value_or(config_.refresh_token_ttl.count());
   grant.expires_at = clock_.NowUnix() + rt_ttl;
   // A refresh token only for offline_access (OIDC Core §11) and clients allowed the grant.
@@ -329,7 +366,8 @@ Result<Outcome<Tokens>> TokenService::ExchangeCode(const CodeExchange& req) {
   // one redemption that won, still answers with tokens: exactly one success, and its tokens
   // are revoked because of the reuse (SECURITY §86).
   if (!*live) log::Warn("tokens issued for a grant already revoked by code reuse");
-  auto tokens = Mint(client, grant, code.nonce, true, std::move(refresh_token));
+  auto tokens = Mint(client, grant, code.nonce, true, std::move(refresh_token),
+                     code.id_token_claims);
   if (!tokens) return tokens.error();
   return R{std::move(*tokens)};
 }
@@ -487,7 +525,7 @@ Result<Outcome<AccessTokenInfo>> TokenService::ValidateAccessToken(const std::st
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
   };
   return R{AccessTokenInfo{str("sub"), str("scope"), str("client_id"),
-                           claims->at("exp").as_int64()}};
+                           claims->at("exp").as_int64(), str("userinfo_claims")}};
 }
 
 Result<std::optional<oauth::OAuthError>> TokenService::Revoke(const ClientAuth& auth,
@@ -566,7 +604,8 @@ Result<std::vector<ClientRecord>> TokenService::RevokeSession(const std::string&
 
 Result<Tokens> TokenService::Mint(const ClientRecord& client, const Grant& grant,
                                   const std::string& nonce, bool with_id_token,
-                                  std::string refresh_token) {
+                                  std::string refresh_token,
+                                  const std::string& id_token_claims) {
   const std::int64_t now = clock_.NowUnix();
   const std::int64_t at_ttl = client.access_token_ttl.value_or(config_.access_token_ttl.count());
   // Access token: RFC 9068 JWT, always RS256 (what resource servers are sure to support).
@@ -585,6 +624,8 @@ Result<Tokens> TokenService::Mint(const ClientRecord& client, const Grant& grant
   };
   if (grant.auth_time) at["auth_time"] = grant.auth_time;
   if (!grant.sid.empty()) at["sid"] = grant.sid;
+  // Which claims userinfo adds for this token (the claims parameter, OIDC Core §5.5).
+  if (!grant.claims.empty()) at["userinfo_claims"] = grant.claims;
   auto access_token = jose::Sign(at_key->key, at_key->kid, "at+jwt", boost::json::serialize(at));
   if (!access_token) return access_token.error();
 
@@ -612,6 +653,17 @@ Result<Tokens> TokenService::Mint(const ClientRecord& client, const Grant& grant
     if (!nonce.empty()) id["nonce"] = nonce;
     if (!grant.acr.empty()) id["acr"] = grant.acr;
     if (!grant.sid.empty()) id["sid"] = grant.sid;
+    // Claims asked for in the ID token (OIDC Core §5.5): the gateway resolved their values;
+    // they never replace a claim this service sets.
+    if (!id_token_claims.empty()) {
+      std::error_code ec;
+      auto extra = boost::json::parse(id_token_claims, ec);
+      if (!ec && extra.is_object()) {
+        for (const auto& [name, value] : extra.as_object()) {
+          if (!id.contains(name)) id[name] = value;
+        }
+      }
+    }
     auto id_token = jose::Sign(id_key->key, id_key->kid, "JWT", boost::json::serialize(id));
     if (!id_token) return id_token.error();
     out.id_token = std::move(*id_token);

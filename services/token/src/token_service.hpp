@@ -72,6 +72,7 @@ struct AccessTokenInfo {
   std::string scope;
   std::string client_id;
   std::int64_t expires_at = 0;
+  std::string userinfo_claims;  ///< asked for with the claims parameter, space-separated
 };
 
 template <class T>
@@ -111,6 +112,15 @@ class TokenService {
   /// client's.
   [[nodiscard]] Result<Outcome<std::string>> Introspect(const ClientAuth& client,
                                                         const std::string& token);
+  /// What `subject` approved for `client_id` (scope, when); an empty scope when never.
+  [[nodiscard]] Result<std::pair<std::string, std::int64_t>> GetConsent(
+      const std::string& subject, const std::string& client_id);
+  /// Records approval of `scope` (a union with earlier approvals); returns all approved.
+  [[nodiscard]] Result<std::string> GrantConsent(const std::string& subject,
+                                                 const std::string& client_id,
+                                                 const std::string& scope);
+  /// Forgets approvals of one client, or all when `client_id` is empty; returns how many.
+  [[nodiscard]] Result<int> RevokeConsent(const std::string& subject, const std::string& client_id);
   /// Revokes every grant of SSO session `sid` (sign-out); returns the clients involved.
   [[nodiscard]] Result<std::vector<ClientRecord>> RevokeSession(const std::string& sid);
   struct IdTokenHint {
@@ -135,9 +145,10 @@ class TokenService {
   /// RFC 7523 §3 checks of a private_key_jwt assertion, jti replay included.
   Result<bool> CheckClientAssertion(const ClientRecord& client, const ClientAuth& auth);
   /// Signs an access token (and an ID token when `id_token`, and returns `refresh_token`
-  /// as given) for `grant`.
+  /// as given) for `grant`. `id_token_claims`: a JSON object of claims the ID token adds.
   Result<Tokens> Mint(const ClientRecord& client, const Grant& grant, const std::string& nonce,
-                      bool id_token, std::string refresh_token);
+                      bool id_token, std::string refresh_token,
+                      const std::string& id_token_claims = {});
   /// Verifies an access token's signature and claims, without the revocation check.
   std::optional<boost::json::object> VerifyAccessToken(const std::string& token);
 

@@ -1,3 +1,4 @@
+#include "client_config.hpp"
 #include "code_store.hpp"
 #include "grant_store.hpp"
 #include "key_ring.hpp"
@@ -6,6 +7,7 @@
 #include "token_service.hpp"
 
 #include "../../../tests/support/pg_test_db.hpp"
+#include "idp/common/config.hpp"
 #include "idp/oauth/oauth.hpp"
 #include "idp/store/pg.hpp"
 #include "idp/store/redis.hpp"
@@ -473,4 +475,113 @@ TEST_CASE("signing keys persist sealed and a wrong master key refuses to start",
   auto st = wrong.EnsureKeys({jose::Alg::kRS256});
   REQUIRE_FALSE(st);
   CHECK(st.error().code == ErrorCode::kFailedPrecondition);
+}
+
+TEST_CASE("claims asked for with the claims parameter reach the ID token and userinfo", "[token]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("claims-app");
+  auto g = f.Grant("claims-app");
+  g.scope = "openid offline_access";
+  g.userinfo_claims = "email phone_number";
+  // The service adds claims; it never lets them replace its own (sub, iss, nonce).
+  g.id_token_claims = R"({"email":"ann@example.com","sub":"someone-else","iss":"https://evil"})";
+  f.clients.Save([&] { auto c = client; c.grant_types = {"authorization_code", "refresh_token"}; return c; }(), true).value();
+  auto code = f.service.IssueCode(g, "").value();
+  auto out = f.service.ExchangeCode(f.Exchange("claims-app", secret, code)).value();
+  REQUIRE(ErrorOf(out).empty());
+  const auto& t = std::get<Tokens>(out);
+  auto id = VerifyWith(f.keys, t.id_token);
+  CHECK(id.at("email") == "ann@example.com");
+  CHECK(id.at("sub") == "248289761001");
+  CHECK(id.at("iss") == "https://idp.test");
+  auto info = f.service.ValidateAccessToken(t.access_token).value();
+  REQUIRE(std::holds_alternative<AccessTokenInfo>(info));
+  CHECK(std::get<AccessTokenInfo>(info).userinfo_claims == "email phone_number");
+
+  // A refreshed access token keeps them (they live in the grant).
+  REQUIRE_FALSE(t.refresh_token.empty());
+  auto refreshed = f.service.Refresh({{"claims-app", secret, AuthMethod::kClientSecretBasic, "", ""},
+                                      t.refresh_token, "", "attempt-1"}).value();
+  REQUIRE(ErrorOf(refreshed).empty());
+  auto info2 = f.service.ValidateAccessToken(std::get<Tokens>(refreshed).access_token).value();
+  REQUIRE(std::holds_alternative<AccessTokenInfo>(info2));
+  CHECK(std::get<AccessTokenInfo>(info2).userinfo_claims == "email phone_number");
+}
+
+TEST_CASE("consent is remembered per person and client and enforced at code issue", "[token]") {
+  Fixture f;
+  ClientRecord c;
+  c.client_id = "third-party";
+  c.redirect_uris = {"https://app.test/cb"};
+  c.require_consent = true;
+  auto saved = f.service.SaveClient(c, false, "").value();
+  CHECK(saved.first.require_consent);
+  CHECK(f.service.GetClient("third-party").value().require_consent);
+
+  auto g = f.Grant("third-party");
+  g.scope = "openid profile";
+  // No approval yet: no code, whatever the gateway asks.
+  auto refused = f.service.IssueCode(g, "");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == ErrorCode::kFailedPrecondition);
+  CHECK(f.service.GetConsent(g.subject, "third-party").value().first.empty());
+
+  CHECK(f.service.GrantConsent(g.subject, "third-party", "openid").value() == "openid");
+  CHECK_FALSE(f.service.IssueCode(g, "").has_value());  // profile not approved yet
+  CHECK(f.service.GrantConsent(g.subject, "third-party", "  profile openid ").value() ==
+        "openid profile");
+  CHECK(f.service.IssueCode(g, "").has_value());
+  auto consent = f.service.GetConsent(g.subject, "third-party").value();
+  CHECK(consent.first == "openid profile");
+  CHECK(consent.second > 0);
+  // Someone else's approval does not count.
+  g.subject = "another-person";
+  CHECK_FALSE(f.service.IssueCode(g, "").has_value());
+
+  CHECK(f.service.RevokeConsent("248289761001", "").value() == 1);
+  CHECK(f.service.GetConsent("248289761001", "third-party").value().first.empty());
+  auto unknown = f.service.GrantConsent("248289761001", "no-such-client", "openid");
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(unknown.error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("clients declared in the configuration file are applied at start", "[token]") {
+  Fixture f;
+  ::setenv("IDP_TEST_MODELER_SECRET", "0123456789abcdef0123456789abcdef-secret", 1);
+  auto cfg = Config::FromMap({
+      {"clients.0.client_id", "modeler"},
+      {"clients.0.name", "Modeler"},
+      {"clients.0.redirect_uris", "https://modeler.test/cb,https://modeler.test/cb2"},
+      {"clients.0.show_in_portal", "true"},
+      {"clients.0.secret_env", "IDP_TEST_MODELER_SECRET"},
+      {"clients.0.require_consent", "true"},
+      {"clients.1.client_id", "spa"},
+      {"clients.1.type", "public"},
+      {"clients.1.redirect_uris", "https://spa.test/cb"},
+  });
+  auto parsed = ClientsFromConfig(cfg);
+  REQUIRE(parsed.has_value());
+  REQUIRE(parsed->size() == 2);
+  CHECK(ApplyConfiguredClients(f.service, *parsed).value() == 2);
+  auto modeler = f.service.GetClient("modeler").value();
+  CHECK(modeler.name == "Modeler");
+  CHECK(modeler.redirect_uris.size() == 2);
+  CHECK(modeler.show_in_portal);
+  CHECK(modeler.require_consent);
+  CHECK(modeler.secret_hash == TokenService::HashSecret("0123456789abcdef0123456789abcdef-secret"));
+  CHECK_FALSE(f.service.GetClient("spa").value().confidential);
+  // Applying again (a restart, a second instance) changes nothing and keeps working.
+  CHECK(ApplyConfiguredClients(f.service, *parsed).value() == 2);
+
+  auto typo = Config::FromMap({{"clients.0.client_id", "x"}, {"clients.0.redirect_uri", "https://x/cb"},
+                               {"clients.0.type", "public"}});
+  auto bad = ClientsFromConfig(typo);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message.find("unknown key redirect_uri") != std::string::npos);
+  auto no_secret = Config::FromMap({{"clients.0.client_id", "x"}, {"clients.0.redirect_uris", "https://x/cb"},
+                                    {"clients.0.secret_env", "IDP_TEST_UNSET_SECRET"}});
+  auto missing = ClientsFromConfig(no_secret);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().message.find("IDP_TEST_UNSET_SECRET is not set") != std::string::npos);
+  ::unsetenv("IDP_TEST_MODELER_SECRET");
 }

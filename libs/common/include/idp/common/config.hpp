@@ -2,6 +2,8 @@
 /// @file The stack's configuration: one TOML file for every service, overridden by IDP_*
 /// environment variables. Key "section.name" is overridden by IDP_SECTION_NAME
 /// (upper-cased, dots become underscores); a top-level key "master_key" by IDP_MASTER_KEY.
+/// Arrays of strings read as comma-separated lists; arrays of tables ([[clients]]) as numbered
+/// sections ("clients.0.client_id").
 
 #include <chrono>
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace idp {
 
@@ -31,6 +34,9 @@ class Config {
   std::int64_t GetInt(std::string_view key, std::int64_t fallback) const;
   bool GetBool(std::string_view key, bool fallback) const;
   std::chrono::seconds GetSeconds(std::string_view key, std::chrono::seconds fallback) const;
+
+  /// The file's keys that start with `prefix` (environment-only keys are not listed).
+  std::vector<std::string> KeysWithPrefix(std::string_view prefix) const;
 
   /// The environment variable that overrides `key`.
   static std::string EnvName(std::string_view key);
