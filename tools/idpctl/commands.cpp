@@ -65,7 +65,9 @@ json::object ClientJson(const token::v1::Client& c) {
           {"id_token_signed_response_alg", c.id_token_signed_response_alg()},
           {"show_in_portal", c.show_in_portal()},
           {"home_url", c.home_url()},
-          {"logo_url", c.logo_url()}};
+          {"logo_url", c.logo_url()},
+          {"mfa_policy", c.mfa_policy()},
+          {"require_consent", c.require_consent()}};
 }
 
 void Print(const Globals& g, const json::value& v, const std::string& human) {
@@ -119,7 +121,7 @@ int Run(int argc, char** argv) {
   std::string allowed_scopes, backchannel_uri, jwks_file, mfa_policy;
   std::vector<std::string> redirect_uris, post_logout_uris, grant_types;
   std::int64_t access_ttl = 0, id_ttl = 0, refresh_ttl = 0;
-  bool is_public = false, portal = false, upsert = false;
+  bool is_public = false, portal = false, upsert = false, require_consent = false;
   auto* add = clients->add_subcommand("add", "register a client (prints its secret once)");
   add->add_option("--id", client_id, "client_id (generated when absent)");
   add->add_option("--name", client_name, "display name");
@@ -141,6 +143,8 @@ int Run(int argc, char** argv) {
   add->add_option("--backchannel-logout-uri", backchannel_uri, "Back-Channel Logout endpoint");
   add->add_option("--jwks-file", jwks_file, "the client's public JWK Set (private_key_jwt)");
   add->add_option("--mfa-policy", mfa_policy, "default | required | totp_only");
+  add->add_flag("--consent", require_consent,
+                "people approve what it receives on a consent page (third-party applications)");
   add->add_option("--access-token-ttl", access_ttl, "seconds (default: the stack's)");
   add->add_option("--id-token-ttl", id_ttl, "seconds");
   add->add_option("--refresh-token-ttl", refresh_ttl, "seconds");
@@ -264,6 +268,7 @@ int Run(int argc, char** argv) {
         c->set_allowed_scopes(allowed_scopes);
         c->set_backchannel_logout_uri(backchannel_uri);
         c->set_mfa_policy(mfa_policy);
+        c->set_require_consent(require_consent);
         c->set_access_token_ttl(access_ttl);
         c->set_id_token_ttl(id_ttl);
         c->set_refresh_token_ttl(refresh_ttl);

@@ -1,3 +1,4 @@
+#include "idp/oauth/claims_request.hpp"
 #include "idp/oauth/oauth.hpp"
 
 #include <catch2/catch.hpp>
@@ -58,4 +59,25 @@ TEST_CASE("scopes and error texts") {
   CHECK_FALSE(IsValidErrorText("line\nbreak"));
   CHECK_FALSE(IsValidErrorText("quote\""));
   CHECK(SanitizeErrorText("a\tb\\c") == "a b c");
+}
+
+TEST_CASE("the claims parameter names claims for userinfo and the ID token (OIDC Core 5.5)") {
+  using idp::oauth::ParseClaimsRequest;
+  auto r = ParseClaimsRequest(
+      R"({"userinfo":{"given_name":{"essential":true},"nickname":null,"email":null},)"
+      R"("id_token":{"auth_time":{"essential":true},"email":null,)"
+      R"("acr":{"essential":true,"values":["aal2","urn:other"]}},"extra":{"x":1}})");
+  REQUIRE(r.has_value());
+  // Unknown claims (nickname) and members (extra) are ignored; claims the token always has
+  // (auth_time) need nothing.
+  CHECK(r->userinfo == std::set<std::string>{"email", "given_name"});
+  CHECK(r->id_token == std::set<std::string>{"email"});
+  CHECK(r->acr_essential);
+  CHECK(r->acr_values == std::set<std::string>{"aal2", "urn:other"});
+  CHECK(ParseClaimsRequest("{}").has_value());
+  CHECK(ParseClaimsRequest(R"({"userinfo":null})").has_value());
+  CHECK_FALSE(ParseClaimsRequest("not json").has_value());
+  CHECK_FALSE(ParseClaimsRequest("[]").has_value());
+  CHECK_FALSE(ParseClaimsRequest(R"({"userinfo":["email"]})").has_value());
+  CHECK_FALSE(ParseClaimsRequest(R"({"id_token":{"email":true}})").has_value());
 }

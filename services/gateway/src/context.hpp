@@ -13,8 +13,13 @@
 
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
+
+namespace boost::json {
+class object;
+}
 
 namespace idp::gateway {
 
@@ -96,6 +101,10 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountMfa(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req);
+Awaitable<Response> HandleConsentPage(Context& ctx, Request& req);
+Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleSelectAccountPage(Context& ctx, Request& req);
+Awaitable<Response> HandleSelectAccountSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleHealthz(Context& ctx, Request& req);
 Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
 
@@ -103,6 +112,15 @@ Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
 /// client (RFC 6749 §4.1.2, with iss per RFC 9207).
 Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
                                           const AuthorizeRequest& authz, const Session& session);
+/// Sends a signed-in person to a question about `authz` before it completes: "consent" (the
+/// consent page) or "select_account" (continue as this account, or use another).
+Awaitable<Response> AskSignedInPerson(Context& ctx, const Request& req,
+                                      const AuthorizeRequest& authz, const std::string& subject,
+                                      const std::string& pending);
+/// The standard claims that `scopes` give (OIDC Core §5.4).
+std::set<std::string> ClaimsForScopes(const std::set<std::string>& scopes);
+/// The account's claims among `names` (OIDC Core §5.1), with sub.
+boost::json::object UserClaims(const auth::v1::User& user, const std::set<std::string>& names);
 /// Redirects an authorization error to the validated redirect URI (RFC 6749 §4.1.2.1).
 Response AuthorizationErrorRedirect(const Context& ctx, const AuthorizeRequest& authz,
                                     const std::string& error, const std::string& description);

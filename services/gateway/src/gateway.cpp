@@ -95,6 +95,16 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
     if (post) co_return co_await HandleLoginSubmit(ctx, req);
     co_return not_allowed("GET, POST");
   }
+  if (p == "/consent") {
+    if (get) co_return co_await HandleConsentPage(ctx, req);
+    if (post) co_return co_await HandleConsentSubmit(ctx, req);
+    co_return not_allowed("GET, POST");
+  }
+  if (p == "/select-account") {
+    if (get) co_return co_await HandleSelectAccountPage(ctx, req);
+    if (post) co_return co_await HandleSelectAccountSubmit(ctx, req);
+    co_return not_allowed("GET, POST");
+  }
   if (p == "/logout") {
     if (!post) co_return not_allowed("POST");
     co_return co_await HandleLogout(ctx, req);

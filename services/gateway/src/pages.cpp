@@ -89,6 +89,29 @@ std::string Pages::LogoutConfirm(const LogoutConfirmView& v) const {
   return Layout("Sign out", Render("logout_confirm.mustache", d));
 }
 
+std::string Pages::Consent(const ConsentView& v) const {
+  data d;
+  d.set("flow", v.flow);
+  d.set("csrf", v.csrf);
+  d.set("account", v.account);
+  d.set("client_name", v.client_name);
+  if (!v.client_logo.empty()) d.set("client_logo", v.client_logo);
+  if (!v.client_home.empty()) d.set("client_home", v.client_home);
+  data items{data::type::list};
+  for (const auto& i : v.items) items << data(i);
+  d.set("items", items);
+  return Layout("Allow " + v.client_name + "?", Render("consent.mustache", d));
+}
+
+std::string Pages::SelectAccount(const SelectAccountView& v) const {
+  data d;
+  d.set("flow", v.flow);
+  d.set("csrf", v.csrf);
+  d.set("account", v.account);
+  if (!v.client_name.empty()) d.set("client_name", v.client_name);
+  return Layout("Choose an account", Render("select_account.mustache", d));
+}
+
 std::string Pages::FormPost(const std::string& action,
                             const std::vector<std::pair<std::string, std::string>>& fields) const {
   data d;

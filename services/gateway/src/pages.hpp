@@ -36,6 +36,23 @@ struct LogoutConfirmView {
   std::string state;
 };
 
+struct ConsentView {
+  std::string flow;
+  std::string csrf;
+  std::string account;      ///< who is signed in (name or username)
+  std::string client_name;
+  std::string client_logo;
+  std::string client_home;
+  std::vector<std::string> items;  ///< what the application receives, in words
+};
+
+struct SelectAccountView {
+  std::string flow;
+  std::string csrf;
+  std::string account;
+  std::string client_name;
+};
+
 struct MfaMethod {
   std::string value;   ///< "totp" or "factor:<id>"
   std::string name;    ///< "Authenticator app", "Email", "SMS"
@@ -97,6 +114,8 @@ class Pages {
                     const std::string& action = "") const;
   std::string SignedOut() const;
   std::string LogoutConfirm(const LogoutConfirmView& view) const;
+  std::string Consent(const ConsentView& view) const;
+  std::string SelectAccount(const SelectAccountView& view) const;
   std::string Mfa(const MfaView& view) const;
   std::string AccountMfa(const AccountMfaView& view) const;
   std::string TotpSetup(const TotpSetupView& view) const;

@@ -57,7 +57,7 @@ json::object ToJson(const Flow& f) {
                  {"created_at", f.created_at},    {"return_to", f.return_to},
                  {"subject", f.subject},          {"password_at", f.password_at},
                  {"challenge_id", f.challenge_id}, {"enrol_factor_id", f.enrol_factor_id},
-                 {"step_up_sid", f.step_up_sid}};
+                 {"step_up_sid", f.step_up_sid},  {"pending", f.pending}};
   if (f.authorize) {
     const auto& a = *f.authorize;
     json::object az{{"client_id", a.client_id},
@@ -72,7 +72,13 @@ json::object ToJson(const Flow& f) {
                     {"prompt_login", a.prompt_login},
                     {"require_mfa", a.require_mfa},
                     {"prefer_mfa", a.prefer_mfa},
-                    {"totp_only", a.totp_only}};
+                    {"totp_only", a.totp_only},
+                    {"ui_locales", a.ui_locales},
+                    {"prompt_none", a.prompt_none},
+                    {"prompt_consent", a.prompt_consent},
+                    {"select_account", a.select_account},
+                    {"userinfo_claims", a.userinfo_claims},
+                    {"id_token_claims", a.id_token_claims}};
     if (a.max_age) az["max_age"] = *a.max_age;
     o["authorize"] = std::move(az);
   }
@@ -90,6 +96,7 @@ Flow FlowFromJson(const json::object& o) {
   f.challenge_id = Str(o, "challenge_id");
   f.enrol_factor_id = Str(o, "enrol_factor_id");
   f.step_up_sid = Str(o, "step_up_sid");
+  f.pending = Str(o, "pending");
   if (const auto* az = o.if_contains("authorize"); az && az->is_object()) {
     const auto& x = az->as_object();
     AuthorizeRequest a;
@@ -110,6 +117,16 @@ Flow FlowFromJson(const json::object& o) {
     a.prefer_mfa = pm && pm->is_bool() && pm->as_bool();
     const auto* to = x.if_contains("totp_only");
     a.totp_only = to && to->is_bool() && to->as_bool();
+    auto flag = [&x](const char* name) {
+      const auto* v = x.if_contains(name);
+      return v && v->is_bool() && v->as_bool();
+    };
+    a.prompt_none = flag("prompt_none");
+    a.prompt_consent = flag("prompt_consent");
+    a.select_account = flag("select_account");
+    a.ui_locales = Str(x, "ui_locales");
+    a.userinfo_claims = Str(x, "userinfo_claims");
+    a.id_token_claims = Str(x, "id_token_claims");
     if (x.contains("max_age")) a.max_age = Int(x, "max_age");
     f.authorize = std::move(a);
   }

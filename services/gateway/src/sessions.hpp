@@ -47,7 +47,16 @@ struct AuthorizeRequest {
   std::string code_challenge_method;
   std::string response_mode;
   std::string login_hint;
+  std::string ui_locales;       ///< the client's preferred languages for our pages
+  bool prompt_none = false;
   bool prompt_login = false;
+  bool prompt_consent = false;  ///< ask for consent even when it was given before
+  bool select_account = false;  ///< let the person choose the account (prompt=select_account)
+  /// Claims asked for with the claims parameter (OIDC Core §5.5), space-separated names.
+  std::string userinfo_claims;
+  std::string id_token_claims;
+  /// Set (never stored) once the person approved this request on the consent page.
+  bool consent_given = false;
   /// The client's MFA policy requires a second factor (acr aal2).
   bool require_mfa = false;
   /// acr_values asked for aal2: a second factor when the person has one (voluntary, OIDC Core
@@ -71,6 +80,8 @@ struct Flow {
   std::string challenge_id;                 ///< the mfa service's challenge for this sign-in
   std::string enrol_factor_id;              ///< a factor being enrolled during sign-in
   std::string step_up_sid;                  ///< upgrading this live session (its sid is kept)
+  /// A question for a person already signed in as `subject`: "consent" or "select_account".
+  std::string pending;
 };
 
 struct SessionPolicy {

@@ -202,6 +202,16 @@ Awaitable<Result<token::v1::RevokeSessionResponse>> Upstreams::RevokeSession(
   IDP_UNARY(token, RevokeSession, token::v1::RevokeSessionResponse, req);
 }
 
+Awaitable<Result<token::v1::GetConsentResponse>> Upstreams::GetConsent(
+    std::string_view rid, const token::v1::GetConsentRequest& req) {
+  IDP_UNARY(token, GetConsent, token::v1::GetConsentResponse, req);
+}
+
+Awaitable<Result<token::v1::GrantConsentResponse>> Upstreams::GrantConsent(
+    std::string_view rid, const token::v1::GrantConsentRequest& req) {
+  IDP_UNARY(token, GrantConsent, token::v1::GrantConsentResponse, req);
+}
+
 Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> Upstreams::VerifyIdTokenHint(
     std::string_view rid, const std::string& id_token) {
   token::v1::VerifyIdTokenHintRequest req;

@@ -82,6 +82,10 @@ class Upstreams {
       std::string_view rid, const token::v1::IntrospectTokenRequest& req);
   Awaitable<Result<token::v1::RevokeSessionResponse>> RevokeSession(
       std::string_view rid, const token::v1::RevokeSessionRequest& req);
+  Awaitable<Result<token::v1::GetConsentResponse>> GetConsent(
+      std::string_view rid, const token::v1::GetConsentRequest& req);
+  Awaitable<Result<token::v1::GrantConsentResponse>> GrantConsent(
+      std::string_view rid, const token::v1::GrantConsentRequest& req);
   Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> VerifyIdTokenHint(
       std::string_view rid, const std::string& id_token);
   /// grpc.health.v1 Check of service `name` ("auth", "mfa", "delivery", "token"): true when

@@ -53,7 +53,7 @@ export function idpctl(stack, args, input) {
 }
 
 /** Starts the stack; `env` adds IDP_* overrides (e.g. IDP_TOKEN_KEY_PUBLISH_AHEAD). */
-export async function startStack(name = 'e2e', { env: extraEnv = {} } = {}) {
+export async function startStack(name = 'e2e', { env: extraEnv = {}, config: extraConfig = '' } = {}) {
   const pgAdmin = required('IDP_TEST_PG_DSN');
   const redisUrl = new URL(required('IDP_TEST_REDIS_URL'));
   const db = `${name}_${randomBytes(4).toString('hex')}`;
@@ -87,7 +87,7 @@ listen = "127.0.0.1:${ports.delivery}"
 listen = "127.0.0.1:${ports.token}"
 [gateway]
 listen = "127.0.0.1:${ports.gateway}"
-`;
+${extraConfig}`;
   const configPath = path.join(dir, 'idp.toml');
   writeFileSync(configPath, config);
   const env = { ...process.env, IDP_CONFIG: configPath, IDP_MASTER_KEY: randomBytes(32).toString('hex'), ...extraEnv };

@@ -5,6 +5,7 @@
 
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
+#include "idp/oauth/claims_request.hpp"
 #include "idp/oauth/oauth.hpp"
 
 #include <boost/json.hpp>
@@ -51,9 +52,86 @@ Response AuthorizationErrorRedirect(const Context& ctx, const AuthorizeRequest& 
       ctx, authz, {{"error", error}, {"error_description", oauth::SanitizeErrorText(description)}});
 }
 
+Awaitable<Response> AskSignedInPerson(Context& ctx, const Request& req,
+                                      const AuthorizeRequest& authz, const std::string& subject,
+                                      const std::string& pending) {
+  Flow flow;
+  auto browser = req.Cookie(ctx.cookies.browser);
+  flow.browser = browser && browser->size() == 43 ? *browser : crypto::RandomToken(32);
+  flow.csrf = crypto::RandomToken(32);
+  flow.authorize = authz;
+  flow.subject = subject;
+  flow.pending = pending;
+  std::string browser_value = flow.browser;
+  auto flow_id = co_await ctx.sessions.CreateFlow(flow);
+  if (!flow_id) {
+    co_return AuthorizationErrorRedirect(ctx, authz, "temporarily_unavailable", "try again later");
+  }
+  const char* page = pending == "consent" ? "/consent?" : "/select-account?";
+  auto r = SeeOther(page + http::EncodeQuery({{"flow", *flow_id}}));
+  if (!browser || *browser != browser_value) r.AddHeader("Set-Cookie", BrowserCookie(ctx, browser_value));
+  co_return r;
+}
+
+namespace {
+
+/// Whether the person must approve this request first (OIDC Core §3.1.2.4): prompt=consent
+/// always asks; a client that requires consent asks for scopes not approved before.
+Awaitable<Result<bool>> ConsentNeeded(Context& ctx, const Request& req,
+                                      const AuthorizeRequest& authz, const Session& session) {
+  if (authz.consent_given) co_return false;
+  if (authz.prompt_consent) co_return true;
+  auto client = co_await ctx.upstreams.GetClient(req.request_id, authz.client_id);
+  if (!client) co_return client.error();
+  if (!client->client().require_consent()) co_return false;
+  token::v1::GetConsentRequest ask;
+  ask.set_subject(session.subject);
+  ask.set_client_id(authz.client_id);
+  auto consent = co_await ctx.upstreams.GetConsent(req.request_id, ask);
+  if (!consent) co_return consent.error();
+  auto approved = oauth::ParseScope(consent->scope());
+  for (const auto& s : oauth::ParseScope(authz.scope)) {
+    if (!approved.count(s)) co_return true;
+  }
+  co_return false;
+}
+
+/// The values of the claims the ID token was asked for (OIDC Core §5.5), from the account.
+Awaitable<Result<std::string>> IdTokenClaims(Context& ctx, const Request& req,
+                                             const AuthorizeRequest& authz,
+                                             const std::string& subject) {
+  auto names = oauth::ParseScope(authz.id_token_claims);
+  if (names.empty()) co_return std::string();
+  auto user = co_await ctx.upstreams.GetUser(req.request_id, subject);
+  if (!user) co_return user.error();
+  co_return boost::json::serialize(UserClaims(user->user(), names));
+}
+
+}  // namespace
+
 Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
                                           const AuthorizeRequest& authz, const Session& session) {
+  auto consent = co_await ConsentNeeded(ctx, req, authz, session);
+  if (!consent) {
+    log::Warn("consent not checked", {{"request_id", req.request_id},
+                                      {"error", consent.error().ToString()}});
+    co_return AuthorizationErrorRedirect(ctx, authz, "temporarily_unavailable", "try again later");
+  }
+  if (*consent) {
+    // prompt=none cannot show the page (OIDC Core §3.1.2.6).
+    if (authz.prompt_none) {
+      co_return AuthorizationErrorRedirect(ctx, authz, "consent_required",
+                                           "the user has not approved this application");
+    }
+    co_return co_await AskSignedInPerson(ctx, req, authz, session.subject, "consent");
+  }
+  auto id_claims = co_await IdTokenClaims(ctx, req, authz, session.subject);
+  if (!id_claims) {
+    co_return AuthorizationErrorRedirect(ctx, authz, "temporarily_unavailable", "try again later");
+  }
   token::v1::IssueAuthorizationCodeRequest issue;
+  issue.set_userinfo_claims(authz.userinfo_claims);
+  issue.set_id_token_claims_json(*id_claims);
   issue.set_client_id(authz.client_id);
   issue.set_redirect_uri(authz.redirect_uri);
   issue.set_scope(authz.scope);
@@ -188,10 +266,15 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
       prompt_none = true;
     } else if (v == "login") {
       authz.prompt_login = true;
-    } else if (v != "consent" && v != "select_account") {
+    } else if (v == "consent") {
+      authz.prompt_consent = true;
+    } else if (v == "select_account") {
+      authz.select_account = true;
+    } else {
       co_return fail("invalid_request", "unsupported prompt value");
     }
   }
+  authz.prompt_none = prompt_none;
   if (prompt_none && oauth::ParseScope(p.Get("prompt").value_or("")).size() > 1) {
     co_return fail("invalid_request", "prompt=none cannot be combined with other values");
   }
@@ -210,12 +293,21 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   authz.totp_only = c.mfa_policy() == "totp_only";
   authz.login_hint = p.Get("login_hint").value_or("");
   if (authz.login_hint.size() > 256) authz.login_hint.clear();
-  // claims (OIDC Core §5.5) must at least be a JSON object; standard claims follow the scopes.
+  // claims (OIDC Core §5.5): standard claims by name, for userinfo and the ID token; acr
+  // asked for there works as acr_values does, and as a requirement when essential.
   if (auto claims = p.Get("claims")) {
-    std::error_code ec;
-    auto v = boost::json::parse(*claims, ec);
-    if (ec || !v.is_object()) co_return fail("invalid_request", "claims must be a JSON object");
+    auto request = oauth::ParseClaimsRequest(*claims);
+    if (!request) co_return fail("invalid_request", request.error().message);
+    authz.userinfo_claims = oauth::JoinScope(request->userinfo);
+    authz.id_token_claims = oauth::JoinScope(request->id_token);
+    if (request->acr_values.count("aal2")) {
+      authz.prefer_mfa = true;
+      if (request->acr_essential) authz.require_mfa = true;
+    }
   }
+  // ui_locales (OIDC Core §3.1.2.1): the languages our pages should use, in order.
+  authz.ui_locales = p.Get("ui_locales").value_or("");
+  if (authz.ui_locales.size() > 128) authz.ui_locales.clear();
 
   // id_token_hint (OIDC Core §3.1.2.1): must be ours; names who should be signed in.
   std::string hint_subject;
@@ -249,6 +341,10 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   // Without MFA in the session: a required second factor needs interaction; a preferred one
   // (acr_values) does not hold up a silent sign-in.
   if (signed_in && (strong || (!authz.require_mfa && (!authz.prefer_mfa || prompt_none)))) {
+    // prompt=select_account: the person confirms the account, or signs in with another.
+    if (authz.select_account && !prompt_none) {
+      co_return co_await AskSignedInPerson(ctx, req, authz, (*session)->subject, "select_account");
+    }
     co_return co_await CompleteAuthorization(ctx, req, authz, **session);
   }
   if (prompt_none) {

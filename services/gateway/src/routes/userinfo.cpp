@@ -20,6 +20,34 @@ Response Unauthorized(const char* error, const char* description) {
 
 }  // namespace
 
+std::set<std::string> ClaimsForScopes(const std::set<std::string>& scopes) {
+  std::set<std::string> names;
+  if (scopes.count("profile")) {
+    names.insert({"name", "given_name", "family_name", "preferred_username", "updated_at"});
+  }
+  if (scopes.count("email")) names.insert({"email", "email_verified"});
+  if (scopes.count("phone")) names.insert({"phone_number", "phone_number_verified"});
+  return names;
+}
+
+boost::json::object UserClaims(const auth::v1::User& u, const std::set<std::string>& names) {
+  boost::json::object claims{{"sub", u.subject()}};
+  auto want = [&names](const char* n) { return names.count(n) > 0; };
+  if (want("name")) claims["name"] = u.name();
+  if (want("given_name")) claims["given_name"] = u.given_name();
+  if (want("family_name")) claims["family_name"] = u.family_name();
+  if (want("preferred_username")) claims["preferred_username"] = u.username();
+  if (want("updated_at")) claims["updated_at"] = u.updated_at();
+  // A person without a number has no phone claims at all (rather than an empty one).
+  if (!u.phone_number().empty()) {
+    if (want("phone_number")) claims["phone_number"] = u.phone_number();
+    if (want("phone_number_verified")) claims["phone_number_verified"] = u.phone_number_verified();
+  }
+  if (want("email")) claims["email"] = u.email();
+  if (want("email_verified")) claims["email_verified"] = u.email_verified();
+  return claims;
+}
+
 Awaitable<Response> HandleUserinfo(Context& ctx, Request& req) {
   std::string token;
   int presented = 0;
@@ -61,23 +89,10 @@ Awaitable<Response> HandleUserinfo(Context& ctx, Request& req) {
     }
     co_return NoStoreJson(503, R"({"error":"temporarily_unavailable"})");
   }
-  const auto& u = user->user();
-  boost::json::object claims{{"sub", u.subject()}};
-  if (scopes.count("profile")) {
-    claims["name"] = u.name();
-    claims["given_name"] = u.given_name();
-    claims["family_name"] = u.family_name();
-    claims["preferred_username"] = u.username();
-    claims["updated_at"] = u.updated_at();
-  }
-  if (scopes.count("phone") && !u.phone_number().empty()) {
-    claims["phone_number"] = u.phone_number();
-    claims["phone_number_verified"] = u.phone_number_verified();
-  }
-  if (scopes.count("email")) {
-    claims["email"] = u.email();
-    claims["email_verified"] = u.email_verified();
-  }
+  // Claims by scope (§5.4), and those the client asked for by name (§5.5).
+  auto names = ClaimsForScopes(scopes);
+  for (const auto& n : oauth::ParseScope(valid->valid().userinfo_claims())) names.insert(n);
+  auto claims = UserClaims(user->user(), names);
   co_return NoStoreJson(200, boost::json::serialize(claims));
 }
 
