@@ -195,3 +195,41 @@ test('prompt=select_account: continue as the signed-in person, or sign in as ano
   const bad = await start(agent, config, first, { prompt: 'none select_account' });
   assert.equal(bad.callback.searchParams.get('error'), 'invalid_request');
 });
+
+test('ui_locales and Accept-Language choose the language of the pages (English and Dutch)', async () => {
+  const config = await oidc.discover(stack, first);
+  // ui_locales=nl: the sign-in page that follows is Dutch, and so is the consent page.
+  const agent = new Agent();
+  const a = await oidc.authorizationUrl(config, first, { ui_locales: 'fr-CA nl-NL en', prompt: 'consent' });
+  let res = await agent.request(a.url);
+  assert.equal(res.status, 303);
+  assert.ok(res.headers.getSetCookie().some((c) => /idp_lang=nl/.test(c)), 'the choice is kept in a cookie');
+  const login = new URL(res.headers.get('location'), stack.issuer);
+  const page = await agent.request(login);
+  assert.match(page.text_, /<html lang="nl">/);
+  assert.match(page.text_, /<label for="username">Gebruikersnaam<\/label>/);
+  assert.match(page.text_, /<button type="submit">Aanmelden<\/button>/);
+  res = await agent.request(new URL('/login', stack.issuer), {
+    method: 'POST',
+    form: { flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), username: 'alice', password: 'wrong' },
+  });
+  assert.equal(res.status, 401);
+  assert.match(res.text_, /role="alert"[^>]*>Ongeldige gebruikersnaam of ongeldig wachtwoord\./);
+  res = await agent.request(new URL('/login', stack.issuer), {
+    method: 'POST',
+    form: { flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), username: 'alice', password: PASSWORD },
+  });
+  const consent = await agent.request(new URL(res.headers.get('location'), stack.issuer));
+  assert.match(consent.text_, /First Party toestaan\?/);
+  assert.match(consent.text_, /value="allow">Toestaan<\/button>/);
+
+  // Accept-Language alone, without the cookie: Dutch when preferred, English otherwise.
+  const nl = await fetch(`${stack.issuer}/no-such-page`, { headers: { 'accept-language': 'de-DE, nl;q=0.8, en;q=0.5' } });
+  assert.equal(nl.status, 404);
+  const nlText = await nl.text();
+  assert.match(nlText, /Pagina niet gevonden/);
+  const en = await fetch(`${stack.issuer}/no-such-page`, { headers: { 'accept-language': 'en-GB,en;q=0.9' } });
+  assert.match(await en.text(), /Page not found/);
+  const none = await fetch(`${stack.issuer}/no-such-page`);
+  assert.match(await none.text(), /<html lang="en">/);
+});

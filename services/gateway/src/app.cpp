@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include "i18n.hpp"
 #include "context.hpp"
 
 #include "idp/common/config.hpp"
@@ -66,9 +67,11 @@ int RunApp(const Config& config) {
   gc.login_failures_per_address =
       static_cast<int>(config.GetInt("gateway.login_failures_per_address", 30));
   gc.remember_days = static_cast<int>(config.GetInt("gateway.remember_days", 30));
+  gc.default_language = PickLanguage(config.GetString("gateway.default_language", "en"), "", "", "en");
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
-                      gc.secure_cookies ? "__Host-idp_remember" : "idp_remember"};
+                      gc.secure_cookies ? "__Host-idp_remember" : "idp_remember",
+                      gc.secure_cookies ? "__Host-idp_lang" : "idp_lang"};
   Context ctx{gc,      cookies, upstreams, sessions, limiter, Pages(gc.product), BuildDiscovery(issuer),
               {},      {},      0};
 

@@ -30,6 +30,7 @@ struct GatewayConfig {
   int remember_days = 30;      ///< "Remember this browser" life; 0 turns the option off
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
   std::string product = "Identity";
+  std::string default_language = "en";  ///< pages for browsers that state no supported one
 };
 
 /// Cookie names: "__Host-" when Secure (SECURITY §51), plain otherwise.
@@ -37,6 +38,7 @@ struct CookieNames {
   std::string session;
   std::string browser;
   std::string remember;  ///< the remembered-browser token (skips the second step)
+  std::string language;  ///< the chosen language of the pages
 };
 
 struct Context {
@@ -59,14 +61,20 @@ using Request = http::Request;
 template <class T>
 using Awaitable = boost::asio::awaitable<T>;
 
+/// The language of the pages for this request (i18n.hpp): the language cookie (set from
+/// ui_locales at /authorize, or chosen by the person), then Accept-Language, then the default.
+std::string Lang(const Context& ctx, const Request& req);
+/// Set-Cookie for the language cookie.
+std::string LanguageCookie(const Context& ctx, const std::string& lang);
+
 /// Headers every HTML page carries: CSP without unsafe-inline, no framing, no referrer,
 /// nosniff, no caching (SECURITY §59-60).
 void AddPageHeaders(Response& r);
 /// An HTML error page with `status`.
-Response ErrorPage(const Context& ctx, int status, const std::string& title,
+Response ErrorPage(const Context& ctx, const Request& req, int status, const std::string& title,
                    const std::string& message, const std::string& action = "");
 /// The page for a failed upstream call: 503 for unavailable, 504 for a deadline, else 500.
-Response UpstreamErrorPage(const Context& ctx, const Error& error);
+Response UpstreamErrorPage(const Context& ctx, const Request& req, const Error& error);
 /// A JSON body with Cache-Control: no-store (RFC 6749 §5.1).
 Response NoStoreJson(int status, std::string body);
 /// RFC 6749 §5.2 error JSON.
@@ -158,7 +166,7 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
 /// The name of the application a flow signs in to (empty for the portal).
 Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow);
 /// The page for a flow that expired or belongs to another browser.
-Response FlowExpiredPage(const Context& ctx);
+Response FlowExpiredPage(const Context& ctx, const Request& req);
 
 /// After the password (or for a step-up of a live session): sends the person to the second
 /// step, or, when a second factor is required and they have none, to enrol one. Returns

@@ -1,4 +1,5 @@
 #include "context.hpp"
+#include "i18n.hpp"
 
 #include "idp/common/log.hpp"
 
@@ -14,19 +15,24 @@ void AddPageHeaders(Response& r) {
   r.SetHeader("Cache-Control", "no-store");
 }
 
-Response ErrorPage(const Context& ctx, int status, const std::string& title,
+std::string Lang(const Context& ctx, const Request& req) {
+  return PickLanguage(req.Cookie(ctx.cookies.language).value_or(""), "",
+                      req.Header("accept-language").value_or(""), ctx.config.default_language);
+}
+
+Response ErrorPage(const Context& ctx, const Request& req, int status, const std::string& title,
                    const std::string& message, const std::string& action) {
-  auto r = Response::Html(status, ctx.pages.Error(title, message, action));
+  auto r = Response::Html(status, ctx.pages.In(Lang(ctx, req)).Error(title, message, action));
   AddPageHeaders(r);
   return r;
 }
 
-Response UpstreamErrorPage(const Context& ctx, const Error& error) {
+Response UpstreamErrorPage(const Context& ctx, const Request& req, const Error& error) {
   int status = error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kResourceExhausted
                    ? 503
                : error.code == ErrorCode::kDeadlineExceeded ? 504
                                                             : 500;
-  auto r = ErrorPage(ctx, status, "Temporarily unavailable",
+  auto r = ErrorPage(ctx, req, status, "Temporarily unavailable",
                      "We could not complete your request right now.",
                      "Please try again in a minute.");
   if (status == 503) r.SetHeader("Retry-After", "30");
@@ -59,6 +65,13 @@ std::string BrowserCookie(const Context& ctx, const std::string& value) {
   http::CookieOptions o;
   o.secure = ctx.config.secure_cookies;
   return http::SetCookieValue(ctx.cookies.browser, value, o);
+}
+
+std::string LanguageCookie(const Context& ctx, const std::string& lang) {
+  http::CookieOptions o;
+  o.secure = ctx.config.secure_cookies;
+  o.max_age = 365L * 24 * 3600;  // a choice of language is not a secret and may last
+  return http::SetCookieValue(ctx.cookies.language, lang, o);
 }
 
 Awaitable<Result<std::optional<Session>>> CurrentSession(Context& ctx, const Request& req) {
@@ -173,7 +186,7 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
       co_return r;
     }
   }
-  co_return ErrorPage(ctx, 404, "Page not found", "There is no page at this address.");
+  co_return ErrorPage(ctx, req, 404, "Page not found", "There is no page at this address.");
 }
 
 }  // namespace idp::gateway

@@ -2,6 +2,7 @@
 
 #include "gateway_static.hpp"
 #include "gateway_templates.hpp"
+#include "i18n.hpp"
 
 #include "idp/crypto/crypto.hpp"
 
@@ -16,9 +17,13 @@ namespace {
 using kainjow::mustache::data;
 using kainjow::mustache::mustache;
 
-std::string Render(const char* name, const data& values) {
+/// Renders template `name` in `lang`: {{#t}}English text{{/t}} becomes the catalog's text,
+/// which is then rendered like the rest (so it may use the page's {{values}}, escaped).
+std::string Render(const char* name, data values, const std::string& lang) {
   auto text = embedded::gateway_templates(name);
   if (!text) throw std::logic_error(std::string("missing template ") + name);
+  values.set("t", kainjow::mustache::lambda{
+                      [lang](const std::string& english) { return Translate(lang, english); }});
   mustache tmpl{std::string(*text)};
   return tmpl.render(values);
 }
@@ -27,10 +32,11 @@ std::string Render(const char* name, const data& values) {
 
 std::string Pages::Layout(const std::string& title, const std::string& content) const {
   data d;
-  d.set("title", title);
+  d.set("title", Translate(lang_, title));
   d.set("product", product_);
   d.set("content", content);
-  return Render("layout.mustache", d);
+  d.set("lang", lang_);
+  return Render("layout.mustache", d, lang_);
 }
 
 std::string Pages::Login(const LoginView& v) const {
@@ -39,8 +45,8 @@ std::string Pages::Login(const LoginView& v) const {
   d.set("csrf", v.csrf);
   d.set("username", v.username);
   if (!v.client_name.empty()) d.set("client_name", v.client_name);
-  if (!v.error.empty()) d.set("error", v.error);
-  return Layout("Sign in", Render("login.mustache", d));
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
+  return Layout("Sign in", Render("login.mustache", d, lang_));
 }
 
 std::string Pages::Portal(const PortalView& v) const {
@@ -58,22 +64,22 @@ std::string Pages::Portal(const PortalView& v) const {
   d.set("has_apps", !v.apps.empty());
   d.set("advice", v.advice);
   d.set("apps", apps);
-  return Layout("Applications", Render("portal.mustache", d));
+  return Layout("Applications", Render("portal.mustache", d, lang_));
 }
 
 std::string Pages::Error(const std::string& title, const std::string& message,
                          const std::string& action) const {
   data d;
-  d.set("title", title);
-  d.set("message", message);
-  if (!action.empty()) d.set("action", action);
-  return Layout(title, Render("error.mustache", d));
+  d.set("title", Translate(lang_, title));
+  d.set("message", Translate(lang_, message));
+  if (!action.empty()) d.set("action", Translate(lang_, action));
+  return Layout(title, Render("error.mustache", d, lang_));
 }
 
 std::string Pages::SignedOut() const {
   data d;
   d.set("product", product_);
-  return Layout("Signed out", Render("signed_out.mustache", d));
+  return Layout("Signed out", Render("signed_out.mustache", d, lang_));
 }
 
 std::string Pages::LogoutConfirm(const LogoutConfirmView& v) const {
@@ -86,7 +92,7 @@ std::string Pages::LogoutConfirm(const LogoutConfirmView& v) const {
     d.set("post_logout_redirect_uri", v.post_logout_redirect_uri);
   }
   if (!v.state.empty()) d.set("state", v.state);
-  return Layout("Sign out", Render("logout_confirm.mustache", d));
+  return Layout("Sign out", Render("logout_confirm.mustache", d, lang_));
 }
 
 std::string Pages::Consent(const ConsentView& v) const {
@@ -98,9 +104,10 @@ std::string Pages::Consent(const ConsentView& v) const {
   if (!v.client_logo.empty()) d.set("client_logo", v.client_logo);
   if (!v.client_home.empty()) d.set("client_home", v.client_home);
   data items{data::type::list};
-  for (const auto& i : v.items) items << data(i);
+  for (const auto& i : v.items) items << data(Translate(lang_, i));
   d.set("items", items);
-  return Layout("Allow " + v.client_name + "?", Render("consent.mustache", d));
+  return Layout(Translate(lang_, "Allow {0}?", {v.client_name}),
+                Render("consent.mustache", d, lang_));
 }
 
 std::string Pages::SelectAccount(const SelectAccountView& v) const {
@@ -109,7 +116,7 @@ std::string Pages::SelectAccount(const SelectAccountView& v) const {
   d.set("csrf", v.csrf);
   d.set("account", v.account);
   if (!v.client_name.empty()) d.set("client_name", v.client_name);
-  return Layout("Choose an account", Render("select_account.mustache", d));
+  return Layout("Choose an account", Render("select_account.mustache", d, lang_));
 }
 
 std::string Pages::FormPost(const std::string& action,
@@ -124,7 +131,7 @@ std::string Pages::FormPost(const std::string& action,
     list << f;
   }
   d.set("fields", list);
-  return Layout("Returning to the application", Render("form_post.mustache", d));
+  return Layout("Returning to the application", Render("form_post.mustache", d, lang_));
 }
 
 std::string Pages::Mfa(const MfaView& v) const {
@@ -132,14 +139,14 @@ std::string Pages::Mfa(const MfaView& v) const {
   d.set("flow", v.flow);
   d.set("csrf", v.csrf);
   if (!v.client_name.empty()) d.set("client_name", v.client_name);
-  if (!v.error.empty()) d.set("error", v.error);
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
   d.set("recovery", v.recovery);
   d.set("has_recovery", v.has_recovery);
   data methods{data::type::list};
   for (const auto& m : v.methods) {
     data md;
     md.set("value", m.value);
-    md.set("name", m.name);
+    md.set("name", Translate(lang_, m.name));
     if (!m.detail.empty()) md.set("detail", m.detail);
     md.set("checked", m.checked);
     methods << md;
@@ -147,8 +154,8 @@ std::string Pages::Mfa(const MfaView& v) const {
   d.set("methods", methods);
   d.set("can_send", v.can_send);
   if (v.remember_days > 0) d.set("remember_days", std::to_string(v.remember_days));
-  if (!v.status.empty()) d.set("status", v.status);
-  return Layout("Verify it's you", Render("mfa.mustache", d));
+  if (!v.status.empty()) d.set("status", Translate(lang_, v.status));
+  return Layout("Verify it's you", Render("mfa.mustache", d, lang_));
 }
 
 std::string Pages::AccountMfa(const AccountMfaView& v) const {
@@ -179,9 +186,9 @@ std::string Pages::AccountMfa(const AccountMfaView& v) const {
   }
   d.set("recovery_left", std::to_string(v.recovery_left));
   d.set("advice", v.advice);
-  if (!v.message.empty()) d.set("message", v.message);
-  if (!v.error.empty()) d.set("error", v.error);
-  return Layout("Multi-factor authentication", Render("account_mfa.mustache", d));
+  if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
+  return Layout("Multi-factor authentication", Render("account_mfa.mustache", d, lang_));
 }
 
 std::string Pages::TotpSetup(const TotpSetupView& v) const {
@@ -190,12 +197,12 @@ std::string Pages::TotpSetup(const TotpSetupView& v) const {
   d.set("factor_id", v.factor_id);
   d.set("secret", v.secret);
   d.set("qr", crypto::Base64Encode(v.qr_svg));
-  if (!v.error.empty()) d.set("error", v.error);
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
   d.set("action", v.action);
   if (!v.flow.empty()) d.set("flow", v.flow);
   if (!v.cancel.empty()) d.set("cancel", v.cancel);
   if (!v.required_by.empty()) d.set("required", v.required_by);
-  return Layout("Set up authenticator app", Render("totp_setup.mustache", d));
+  return Layout("Set up authenticator app", Render("totp_setup.mustache", d, lang_));
 }
 
 std::string Pages::RecoveryCodes(const std::vector<std::string>& codes) const {
@@ -203,7 +210,7 @@ std::string Pages::RecoveryCodes(const std::vector<std::string>& codes) const {
   data list{data::type::list};
   for (const auto& c : codes) list << data(c);
   d.set("codes", list);
-  return Layout("Recovery codes", Render("recovery_codes.mustache", d));
+  return Layout("Recovery codes", Render("recovery_codes.mustache", d, lang_));
 }
 
 std::string Pages::VerifyDestination(const std::string& csrf, const std::string& factor_id,
@@ -212,8 +219,8 @@ std::string Pages::VerifyDestination(const std::string& csrf, const std::string&
   d.set("csrf", csrf);
   d.set("factor_id", factor_id);
   d.set("label", label);
-  if (!error.empty()) d.set("error", error);
-  return Layout("Enter the code we sent", Render("verify_destination.mustache", d));
+  if (!error.empty()) d.set("error", Translate(lang_, error));
+  return Layout("Enter the code we sent", Render("verify_destination.mustache", d, lang_));
 }
 
 const std::string* StaticFile(const std::string& name) {

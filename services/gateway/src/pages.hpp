@@ -102,10 +102,19 @@ struct TotpSetupView {
   std::string required_by;      ///< the application that requires a second factor
 };
 
-/// Thread-safe (templates are parsed per call; they are small).
+/// Thread-safe (templates are parsed per call; they are small). Texts are English unless a
+/// language is chosen with In(); the templates mark each text with {{#t}}...{{/t}}.
 class Pages {
  public:
   explicit Pages(std::string product) : product_(std::move(product)) {}
+
+  /// These pages in `lang` (one of SupportedLanguages()).
+  Pages In(std::string lang) const {
+    Pages p = *this;
+    p.lang_ = std::move(lang);
+    return p;
+  }
+  const std::string& lang() const { return lang_; }
 
   std::string Login(const LoginView& view) const;
   std::string Portal(const PortalView& view) const;
@@ -129,6 +138,7 @@ class Pages {
  private:
   std::string Layout(const std::string& title, const std::string& content) const;
   std::string product_;
+  std::string lang_ = "en";
 };
 
 /// The embedded static file (e.g. "style.css"), or nullptr.

@@ -1,6 +1,7 @@
 // GET /account/mfa and its POST actions: the person manages their second factors. Changes need a
 // recent sign-in, and one that passed MFA when the person already has a factor (SECURITY §57).
 #include "../context.hpp"
+#include "../i18n.hpp"
 
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
@@ -29,7 +30,7 @@ bool PassedMfa(const Session& s) {
 Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& session,
                              std::string_view message, std::string_view error) {
   auto factors = co_await ctx.upstreams.ListFactors(req.request_id, session.subject);
-  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   AccountMfaView view;
   view.csrf = session.csrf;
   view.message = std::string(message);
@@ -63,7 +64,7 @@ Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& se
       view.browsers.push_back({b.id(), b.label() + " (until " + date + ")"});
     }
   }
-  co_return Page(ctx.pages.AccountMfa(view));
+  co_return Page(ctx.pages.In(Lang(ctx, req)).AccountMfa(view));
 }
 
 }  // namespace
@@ -87,25 +88,25 @@ Awaitable<Result<TotpSetupView>> StartTotpSetup(Context& ctx, const Request& req
 
 Awaitable<Response> HandleAccountMfa(Context& ctx, Request& req) {
   auto session = co_await CurrentSession(ctx, req);
-  if (!session) co_return UpstreamErrorPage(ctx, session.error());
+  if (!session) co_return UpstreamErrorPage(ctx, req, session.error());
   if (!*session) co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
   co_return co_await Overview(ctx, req, **session, "", "");
 }
 
 Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
   auto session_result = co_await CurrentSession(ctx, req);
-  if (!session_result) co_return UpstreamErrorPage(ctx, session_result.error());
+  if (!session_result) co_return UpstreamErrorPage(ctx, req, session_result.error());
   if (!*session_result) co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
   const Session session = **session_result;
   auto form = http::Params::Parse(req.body);
   if (!form || !crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), session.csrf)) {
-    co_return ErrorPage(ctx, 403, "Request refused",
+    co_return ErrorPage(ctx, req, 403, "Request refused",
                         "This form was not sent by the page we showed you.",
                         "Reload the page and try again.");
   }
   // Changing factors needs a recent sign-in, through MFA when the person has a factor.
   auto factors = co_await ctx.upstreams.ListFactors(req.request_id, session.subject);
-  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   bool has_factor = false;
   for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
   if (NowUnix() - session.auth_time > kFreshSignIn || (has_factor && !PassedMfa(session))) {
@@ -115,8 +116,8 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
   const std::string& path = req.path;
   if (path == "/account/mfa/totp") {
     auto view = co_await StartTotpSetup(ctx, req, session.subject, session.csrf);
-    if (!view) co_return UpstreamErrorPage(ctx, view.error());
-    co_return Page(ctx.pages.TotpSetup(*view));
+    if (!view) co_return UpstreamErrorPage(ctx, req, view.error());
+    co_return Page(ctx.pages.In(Lang(ctx, req)).TotpSetup(*view));
   }
   if (path == "/account/mfa/totp/confirm") {
     mfa::v1::ConfirmTotpEnrolmentRequest confirm;
@@ -128,7 +129,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
       if (c.error().code == ErrorCode::kNotFound) {
         co_return co_await Overview(ctx, req, session, "", "That setup has expired; start again.");
       }
-      co_return UpstreamErrorPage(ctx, c.error());
+      co_return UpstreamErrorPage(ctx, req, c.error());
     }
     if (c->outcome() != mfa::v1::ConfirmTotpEnrolmentResponse::OUTCOME_CONFIRMED) {
       // Show the same secret again: it is still pending.
@@ -146,7 +147,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     upgraded.amr = {"pwd", "otp", "mfa"};
     upgraded.acr = "aal2";
     auto cookie = co_await ctx.sessions.CreateSession(upgraded);
-    if (!cookie) co_return UpstreamErrorPage(ctx, cookie.error());
+    if (!cookie) co_return UpstreamErrorPage(ctx, req, cookie.error());
     const std::string old_cookie = req.Cookie(ctx.cookies.session).value_or("");
     Status ended = co_await ctx.sessions.DeleteSession(old_cookie);
     (void)ended;
@@ -162,9 +163,9 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
                                                 : mfa::v1::FACTOR_TYPE_SMS);
     start.set_destination(form->Get("destination").value_or(""));
     auto e = co_await ctx.upstreams.StartDeliveryEnrolment(req.request_id, start);
-    if (!e) co_return UpstreamErrorPage(ctx, e.error());
+    if (!e) co_return UpstreamErrorPage(ctx, req, e.error());
     if (!e->error().empty()) co_return co_await Overview(ctx, req, session, "", e->error());
-    co_return Page(ctx.pages.VerifyDestination(session.csrf, e->factor_id(), e->label(), ""));
+    co_return Page(ctx.pages.In(Lang(ctx, req)).VerifyDestination(session.csrf, e->factor_id(), e->label(), ""));
   }
   if (path == "/account/mfa/verify") {
     mfa::v1::ConfirmDeliveryEnrolmentRequest confirm;
@@ -172,7 +173,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     confirm.set_factor_id(form->Get("factor_id").value_or(""));
     confirm.set_code(form->Get("code").value_or(""));
     auto c = co_await ctx.upstreams.ConfirmDeliveryEnrolment(req.request_id, confirm);
-    if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, c.error());
+    if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     using R = mfa::v1::VerifyCodeResponse;
     if (c && c->outcome() == R::OUTCOME_VERIFIED) {
       co_return co_await Overview(ctx, req, session, "The new method is set up.", "");
@@ -180,11 +181,13 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     if (c && (c->outcome() == R::OUTCOME_WRONG_CODE || c->outcome() == R::OUTCOME_MALFORMED_CODE)) {
       std::string error = c->outcome() == R::OUTCOME_MALFORMED_CODE
                               ? "Enter the 6 digits of the code we sent."
-                              : "That code is not right. " + std::to_string(c->tries_left()) +
-                                    " tries left.";
+                              : Translate(Lang(ctx, req),
+                                          c->tries_left() == 1 ? "That code is not right. {0} try left."
+                                                               : "That code is not right. {0} tries left.",
+                                          {std::to_string(c->tries_left())});
       const std::string factor_id = form->Get("factor_id").value_or("");
       const std::string label = form->Get("label").value_or("");
-      auto r = Page(ctx.pages.VerifyDestination(session.csrf, factor_id, label, error));
+      auto r = Page(ctx.pages.In(Lang(ctx, req)).VerifyDestination(session.csrf, factor_id, label, error));
       r.status = 401;
       co_return r;
     }
@@ -196,7 +199,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     forget.set_subject(session.subject);
     forget.set_id(form->Get("browser_id").value_or(""));
     auto f = co_await ctx.upstreams.ForgetBrowsers(req.request_id, forget);
-    if (!f) co_return UpstreamErrorPage(ctx, f.error());
+    if (!f) co_return UpstreamErrorPage(ctx, req, f.error());
     auto r = co_await Overview(ctx, req, session,
                                forget.id().empty() ? "Every browser will ask for the second step again."
                                                    : "That browser will ask for the second step again.",
@@ -214,7 +217,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     remove.set_subject(session.subject);
     remove.set_factor_id(form->Get("factor_id").value_or(""));
     auto r = co_await ctx.upstreams.RemoveFactor(req.request_id, remove);
-    if (!r && r.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, r.error());
+    if (!r && r.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, r.error());
     co_return co_await Overview(ctx, req, session, r ? "The method was removed." : "",
                                 r ? "" : "That method was already removed.");
   }
@@ -224,11 +227,11 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
                                   "Set up an authenticator app first; recovery codes back it up.");
     }
     auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(req.request_id, session.subject);
-    if (!codes) co_return UpstreamErrorPage(ctx, codes.error());
+    if (!codes) co_return UpstreamErrorPage(ctx, req, codes.error());
     std::vector<std::string> list(codes->codes().begin(), codes->codes().end());
-    co_return Page(ctx.pages.RecoveryCodes(list));
+    co_return Page(ctx.pages.In(Lang(ctx, req)).RecoveryCodes(list));
   }
-  co_return ErrorPage(ctx, 404, "Page not found", "There is no page at this address.");
+  co_return ErrorPage(ctx, req, 404, "Page not found", "There is no page at this address.");
 }
 
 }  // namespace idp::gateway

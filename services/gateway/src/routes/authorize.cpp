@@ -2,6 +2,7 @@
 // Until client_id and redirect_uri are validated, every error is a page, never a redirect
 // (RFC 6749 §4.1.2.1, SECURITY §6); after that, errors go back to the client with state and iss.
 #include "../context.hpp"
+#include "../i18n.hpp"
 
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
@@ -36,7 +37,8 @@ Response AuthorizationResponse(const Context& ctx, const AuthorizeRequest& authz
   if (!authz.state.empty()) params.emplace_back("state", authz.state);
   params.emplace_back("iss", ctx.config.issuer);  // RFC 9207 §2
   if (authz.response_mode == "form_post") {
-    auto r = Response::Html(200, ctx.pages.FormPost(authz.redirect_uri, params));
+    const auto lang = PickLanguage("", authz.ui_locales, "", ctx.config.default_language);
+    auto r = Response::Html(200, ctx.pages.In(lang).FormPost(authz.redirect_uri, params));
     AddPageHeaders(r);
     r.SetHeader("Content-Security-Policy",
                 "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; "
@@ -156,19 +158,21 @@ Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
   co_return AuthorizationResponse(ctx, authz, {{"code", code->code()}});
 }
 
-Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
+namespace {
+
+Awaitable<Response> Authorize(Context& ctx, Request& req) {
   std::string_view raw = req.query;
   if (req.method == "POST") {
     auto type = req.Header("content-type").value_or("");
     if (type.substr(0, 33) != "application/x-www-form-urlencoded") {
-      co_return ErrorPage(ctx, 400, "Invalid request",
+      co_return ErrorPage(ctx, req, 400, "Invalid request",
                           "The application sent a sign-in request this server cannot read.");
     }
     raw = req.body;
   }
   auto parsed = http::Params::Parse(raw);
   if (!parsed) {
-    co_return ErrorPage(ctx, 400, "Invalid request",
+    co_return ErrorPage(ctx, req, 400, "Invalid request",
                         "The application sent a malformed sign-in request.",
                         "Go back to the application and try again.");
   }
@@ -176,18 +180,18 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
 
   // 1. The client and its redirect URI: errors here are pages.
   if (p.Count("client_id") != 1 || p.Count("redirect_uri") > 1) {
-    co_return ErrorPage(ctx, 400, "Invalid request",
+    co_return ErrorPage(ctx, req, 400, "Invalid request",
                         "The sign-in request does not name exactly one application.");
   }
   auto client_id = *p.Get("client_id");
   auto client = co_await ctx.upstreams.GetClient(req.request_id, client_id);
   if (!client) {
     if (client.error().code == ErrorCode::kNotFound) {
-      co_return ErrorPage(ctx, 400, "Unknown application",
+      co_return ErrorPage(ctx, req, 400, "Unknown application",
                           "The application that sent you here is not registered.",
                           "Contact the application's support.");
     }
-    co_return UpstreamErrorPage(ctx, client.error());
+    co_return UpstreamErrorPage(ctx, req, client.error());
   }
   const auto& c = client->client();
   std::vector<std::string> registered(c.redirect_uris().begin(), c.redirect_uris().end());
@@ -196,12 +200,12 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   auto redirect_uri = p.Get("redirect_uri");
   if (!redirect_uri) {
     // OIDC Core §3.1.2.1 makes redirect_uri REQUIRED; never guess one.
-    co_return ErrorPage(ctx, 400, "Invalid request",
+    co_return ErrorPage(ctx, req, 400, "Invalid request",
                         "The sign-in request has no redirect URI.",
                         "Contact the application's support.");
   }
   if (!oauth::RedirectUriRegistered(*redirect_uri, registered)) {
-    co_return ErrorPage(ctx, 400, "Invalid redirect URI",
+    co_return ErrorPage(ctx, req, 400, "Invalid redirect URI",
                         "The application asked to return to an address it has not registered.",
                         "Contact the application's support.");
   }
@@ -378,6 +382,23 @@ Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
   }
   auto r = SeeOther("/login?" + http::EncodeQuery({{"flow", *flow_id}}));
   if (!browser || *browser != browser_value) r.AddHeader("Set-Cookie", BrowserCookie(ctx, browser_value));
+  co_return r;
+}
+
+}  // namespace
+
+Awaitable<Response> HandleAuthorize(Context& ctx, Request& req) {
+  Response r = co_await Authorize(ctx, req);
+  // ui_locales (OIDC Core §3.1.2.1) chooses the language of the pages that follow; a cookie
+  // carries it to them.
+  auto params = http::Params::Parse(req.method == "POST" ? std::string_view(req.body)
+                                                         : std::string_view(req.query));
+  if (params && params->Count("ui_locales") == 1) {
+    auto lang = PickLanguage("", *params->Get("ui_locales"), "", "");
+    if (!lang.empty() && lang != req.Cookie(ctx.cookies.language).value_or("")) {
+      r.AddHeader("Set-Cookie", LanguageCookie(ctx, lang));
+    }
+  }
   co_return r;
 }
 

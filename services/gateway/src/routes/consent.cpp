@@ -25,23 +25,23 @@ Awaitable<std::variant<Asked, Response>> LoadQuestion(Context& ctx, const Reques
   Asked a;
   a.flow_id = params.Get("flow").value_or("");
   auto flow = co_await ctx.sessions.GetFlow(a.flow_id);
-  if (!flow) co_return R{UpstreamErrorPage(ctx, flow.error())};
+  if (!flow) co_return R{UpstreamErrorPage(ctx, req, flow.error())};
   auto browser = req.Cookie(ctx.cookies.browser).value_or("");
   if (!*flow || !(*flow)->authorize || (*flow)->pending != pending ||
       !crypto::ConstantTimeEqual(browser, (*flow)->browser)) {
-    co_return R{FlowExpiredPage(ctx)};
+    co_return R{FlowExpiredPage(ctx, req)};
   }
   a.flow = std::move(**flow);
   if (form && !crypto::ConstantTimeEqual(params.Get("csrf").value_or(""), a.flow.csrf)) {
     log::Warn("question form rejected: csrf", {{"request_id", req.request_id}});
-    co_return R{ErrorPage(ctx, 403, "Request refused",
+    co_return R{ErrorPage(ctx, req, 403, "Request refused",
                           "This form was not sent by the page we showed you.",
                           "Go back to the application and try again.")};
   }
   auto session = co_await CurrentSession(ctx, req);
-  if (!session) co_return R{UpstreamErrorPage(ctx, session.error())};
+  if (!session) co_return R{UpstreamErrorPage(ctx, req, session.error())};
   // Signed out (or in as someone else) since the question was asked: start again.
-  if (!*session || (*session)->subject != a.flow.subject) co_return R{FlowExpiredPage(ctx)};
+  if (!*session || (*session)->subject != a.flow.subject) co_return R{FlowExpiredPage(ctx, req)};
   a.session = std::move(**session);
   co_return R{std::move(a)};
 }
@@ -98,13 +98,13 @@ std::optional<http::Params> FormOf(const Request& req) {
 
 Awaitable<Response> HandleConsentPage(Context& ctx, Request& req) {
   auto query = http::Params::Parse(req.query);
-  if (!query) co_return FlowExpiredPage(ctx);
+  if (!query) co_return FlowExpiredPage(ctx, req);
   const std::string pending = "consent";
   auto loaded = co_await LoadQuestion(ctx, req, *query, pending, false);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
   auto& a = std::get<Asked>(loaded);
   auto client = co_await ctx.upstreams.GetClient(req.request_id, a.flow.authorize->client_id);
-  if (!client) co_return UpstreamErrorPage(ctx, client.error());
+  if (!client) co_return UpstreamErrorPage(ctx, req, client.error());
   ConsentView view;
   view.flow = a.flow_id;
   view.csrf = a.flow.csrf;
@@ -114,19 +114,19 @@ Awaitable<Response> HandleConsentPage(Context& ctx, Request& req) {
   view.client_logo = client->client().logo_url();
   view.client_home = client->client().home_url();
   view.items = ConsentItems(*a.flow.authorize);
-  co_return PageResponse(ctx.pages.Consent(view));
+  co_return PageResponse(ctx.pages.In(Lang(ctx, req)).Consent(view));
 }
 
 Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req) {
   auto form = FormOf(req);
-  if (!form) co_return ErrorPage(ctx, 400, "Invalid request", "The form could not be read.");
+  if (!form) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
   const std::string pending = "consent";
   auto loaded = co_await LoadQuestion(ctx, req, *form, pending, true);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
   auto& a = std::get<Asked>(loaded);
   AuthorizeRequest authz = *a.flow.authorize;
   Status dropped = co_await ctx.sessions.DeleteFlow(a.flow_id);  // answered once
-  if (!dropped) co_return UpstreamErrorPage(ctx, dropped.error());
+  if (!dropped) co_return UpstreamErrorPage(ctx, req, dropped.error());
   if (form->Get("decision") != "allow") {
     log::Info("consent denied", {{"request_id", req.request_id}, {"client_id", authz.client_id}});
     co_return AuthorizationErrorRedirect(ctx, authz, "access_denied",
@@ -137,14 +137,14 @@ Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req) {
   grant.set_client_id(authz.client_id);
   grant.set_scope(authz.scope);
   auto granted = co_await ctx.upstreams.GrantConsent(req.request_id, grant);
-  if (!granted) co_return UpstreamErrorPage(ctx, granted.error());
+  if (!granted) co_return UpstreamErrorPage(ctx, req, granted.error());
   authz.consent_given = true;
   co_return co_await CompleteAuthorization(ctx, req, authz, a.session);
 }
 
 Awaitable<Response> HandleSelectAccountPage(Context& ctx, Request& req) {
   auto query = http::Params::Parse(req.query);
-  if (!query) co_return FlowExpiredPage(ctx);
+  if (!query) co_return FlowExpiredPage(ctx, req);
   const std::string pending = "select_account";
   auto loaded = co_await LoadQuestion(ctx, req, *query, pending, false);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
@@ -154,12 +154,12 @@ Awaitable<Response> HandleSelectAccountPage(Context& ctx, Request& req) {
   view.csrf = a.flow.csrf;
   view.account = co_await AccountName(ctx, req, a.session.subject);
   view.client_name = co_await FlowClientName(ctx, req, a.flow);
-  co_return PageResponse(ctx.pages.SelectAccount(view));
+  co_return PageResponse(ctx.pages.In(Lang(ctx, req)).SelectAccount(view));
 }
 
 Awaitable<Response> HandleSelectAccountSubmit(Context& ctx, Request& req) {
   auto form = FormOf(req);
-  if (!form) co_return ErrorPage(ctx, 400, "Invalid request", "The form could not be read.");
+  if (!form) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
   const std::string pending = "select_account";
   auto loaded = co_await LoadQuestion(ctx, req, *form, pending, true);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
@@ -174,11 +174,11 @@ Awaitable<Response> HandleSelectAccountSubmit(Context& ctx, Request& req) {
     authz.login_hint.clear();
     next.authorize = authz;
     Status updated = co_await ctx.sessions.UpdateFlow(a.flow_id, next);
-    if (!updated) co_return UpstreamErrorPage(ctx, updated.error());
+    if (!updated) co_return UpstreamErrorPage(ctx, req, updated.error());
     co_return SeeOther("/login?" + http::EncodeQuery({{"flow", a.flow_id}}));
   }
   Status dropped = co_await ctx.sessions.DeleteFlow(a.flow_id);
-  if (!dropped) co_return UpstreamErrorPage(ctx, dropped.error());
+  if (!dropped) co_return UpstreamErrorPage(ctx, req, dropped.error());
   co_return co_await CompleteAuthorization(ctx, req, authz, a.session);
 }
 

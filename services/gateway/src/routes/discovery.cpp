@@ -42,6 +42,7 @@ std::string BuildDiscovery(const std::string& issuer) {
             "name", "given_name", "family_name", "preferred_username", "updated_at", "email",
             "email_verified", "phone_number", "phone_number_verified"})},
       {"claims_parameter_supported", true},
+      {"ui_locales_supported", arr({"en", "nl"})},
       {"acr_values_supported", arr({"aal1", "aal2"})},
       {"request_parameter_supported", false},
       {"request_uri_parameter_supported", false},

@@ -3,6 +3,7 @@
 // otherwise the person sees our own pages (SECURITY §30). Without a hint for the signed-in
 // person, the person confirms first (§2 "the OP SHOULD ask the End-User").
 #include "../context.hpp"
+#include "../i18n.hpp"
 
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
@@ -29,13 +30,13 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
   std::string_view raw = req.method == "POST" ? std::string_view(req.body) : req.query;
   auto parsed = http::Params::Parse(raw);
   if (!parsed) {
-    co_return ErrorPage(ctx, 400, "Invalid sign-out request", "The sign-out request is malformed.");
+    co_return ErrorPage(ctx, req, 400, "Invalid sign-out request", "The sign-out request is malformed.");
   }
   const auto& p = *parsed;
   for (const char* name : {"id_token_hint", "post_logout_redirect_uri", "state", "client_id"}) {
     if (p.Count(name) > 1) {
-      co_return ErrorPage(ctx, 400, "Invalid sign-out request",
-                          std::string("The parameter ") + name + " is repeated.");
+      co_return ErrorPage(ctx, req, 400, "Invalid sign-out request",
+                          Translate(Lang(ctx, req), "The parameter {0} is repeated.", {name}));
     }
   }
 
@@ -44,14 +45,14 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
   std::string hint_subject;
   if (auto hint = p.Get("id_token_hint")) {
     auto verified = co_await ctx.upstreams.VerifyIdTokenHint(req.request_id, *hint);
-    if (!verified) co_return UpstreamErrorPage(ctx, verified.error());
+    if (!verified) co_return UpstreamErrorPage(ctx, req, verified.error());
     if (!verified->valid()) {
-      co_return ErrorPage(ctx, 400, "Invalid sign-out request",
+      co_return ErrorPage(ctx, req, 400, "Invalid sign-out request",
                           "The application sent a sign-out request we cannot verify.",
                           "You are still signed in. Use Sign out on the portal to sign out.");
     }
     if (!client_id.empty() && client_id != verified->client_id()) {
-      co_return ErrorPage(ctx, 400, "Invalid sign-out request",
+      co_return ErrorPage(ctx, req, 400, "Invalid sign-out request",
                           "The sign-out request names two different applications.");
     }
     client_id = verified->client_id();
@@ -62,7 +63,7 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
   if (!client_id.empty()) {
     auto client = co_await ctx.upstreams.GetClient(req.request_id, client_id);
     if (!client && client.error().code != ErrorCode::kNotFound) {
-      co_return UpstreamErrorPage(ctx, client.error());
+      co_return UpstreamErrorPage(ctx, req, client.error());
     }
     if (client) {
       client_name = client->client().name();
@@ -70,17 +71,17 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
         std::vector<std::string> registered(client->client().post_logout_redirect_uris().begin(),
                                             client->client().post_logout_redirect_uris().end());
         if (!oauth::RedirectUriRegistered(redirect, registered)) {
-          co_return ErrorPage(ctx, 400, "Invalid sign-out request",
+          co_return ErrorPage(ctx, req, 400, "Invalid sign-out request",
                               "The application asked to return to an address it has not "
                               "registered.");
         }
       }
     } else if (!redirect.empty()) {
-      co_return ErrorPage(ctx, 400, "Invalid sign-out request",
+      co_return ErrorPage(ctx, req, 400, "Invalid sign-out request",
                           "The application that sent you here is not registered.");
     }
   } else if (!redirect.empty()) {
-    co_return ErrorPage(ctx, 400, "Invalid sign-out request",
+    co_return ErrorPage(ctx, req, 400, "Invalid sign-out request",
                         "A return address needs an id_token_hint or client_id.");
   }
   std::string state = p.Get("state").value_or("");
@@ -92,7 +93,7 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
       if (!state.empty()) q.emplace_back("state", state);
       r = SeeOther(q.empty() ? redirect : oauth::AppendQuery(redirect, http::EncodeQuery(q)));
     } else {
-      r = Response::Html(200, ctx.pages.SignedOut());
+      r = Response::Html(200, ctx.pages.In(Lang(ctx, req)).SignedOut());
       AddPageHeaders(r);
     }
     r.AddHeader("Set-Cookie", SessionCookie(ctx, "", 0));
@@ -101,13 +102,13 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
 
   std::string cookie = req.Cookie(ctx.cookies.session).value_or("");
   auto session = co_await ctx.sessions.GetSession(cookie);
-  if (!session) co_return UpstreamErrorPage(ctx, session.error());
+  if (!session) co_return UpstreamErrorPage(ctx, req, session.error());
   if (!*session) co_return finish();  // nobody to sign out
 
   bool confirmed = false;
   if (req.method == "POST" && p.Get("confirm") == std::optional<std::string>("yes")) {
     if (!crypto::ConstantTimeEqual(p.Get("csrf").value_or(""), (*session)->csrf)) {
-      co_return ErrorPage(ctx, 403, "Request refused",
+      co_return ErrorPage(ctx, req, 403, "Request refused",
                           "This sign-out was not sent by the page we showed you.");
     }
     confirmed = true;
@@ -116,12 +117,12 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
   bool asked_by_person = !hint_subject.empty() && hint_subject == (*session)->subject;
   if (!confirmed && !asked_by_person) {
     LogoutConfirmView view{(*session)->csrf, client_name, client_id, redirect, state};
-    auto r = Response::Html(200, ctx.pages.LogoutConfirm(view));
+    auto r = Response::Html(200, ctx.pages.In(Lang(ctx, req)).LogoutConfirm(view));
     AddPageHeaders(r);
     co_return r;
   }
   Status ended = co_await EndSession(ctx, req, **session, cookie);
-  if (!ended) co_return UpstreamErrorPage(ctx, ended.error());
+  if (!ended) co_return UpstreamErrorPage(ctx, req, ended.error());
   co_return finish();
 }
 

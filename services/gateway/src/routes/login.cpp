@@ -9,8 +9,8 @@ namespace {
 
 constexpr const char* kInvalidCredentials = "Invalid username or password.";
 
-Response LoginPage(const Context& ctx, int status, const LoginView& view) {
-  auto r = Response::Html(status, ctx.pages.Login(view));
+Response LoginPage(const Context& ctx, const Request& req, int status, const LoginView& view) {
+  auto r = Response::Html(status, ctx.pages.In(Lang(ctx, req)).Login(view));
   AddPageHeaders(r);
   return r;
 }
@@ -23,8 +23,8 @@ Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Fl
   co_return c ? c->client().name() : std::string();
 }
 
-Response FlowExpiredPage(const Context& ctx) {
-  return ErrorPage(ctx, 400, "Sign-in expired",
+Response FlowExpiredPage(const Context& ctx, const Request& req) {
+  return ErrorPage(ctx, req, 400, "Sign-in expired",
                    "This sign-in page has expired or was opened in another browser.",
                    "Go back to the application, or to the portal, and sign in again.");
 }
@@ -37,7 +37,7 @@ Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::strin
   flow.return_to = std::string(return_to);
   std::string browser_value = flow.browser;
   auto id = co_await ctx.sessions.CreateFlow(flow);
-  if (!id) co_return UpstreamErrorPage(ctx, id.error());
+  if (!id) co_return UpstreamErrorPage(ctx, req, id.error());
   auto r = SeeOther("/login?" + http::EncodeQuery({{"flow", *id}}));
   if (!browser || *browser != browser_value) {
     r.AddHeader("Set-Cookie", BrowserCookie(ctx, browser_value));
@@ -49,7 +49,7 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
                                               const std::string& flow_id, Flow& flow,
                                               const std::string& subject) {
   auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
-  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   // A client that counts only the authenticator app sees only it (and recovery codes).
   const bool totp_only = flow.authorize && flow.authorize->totp_only;
   bool has_factor = false;
@@ -65,7 +65,7 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
   if (!has_factor && has_other_factor) {
     // Enrolling here would let a password alone add a factor past the person's existing one
     // (SECURITY §57): the app is added on the portal, after signing in with that factor.
-    co_return ErrorPage(ctx, 403, "Authenticator app required",
+    co_return ErrorPage(ctx, req, 403, "Authenticator app required",
                         "This application accepts only an authenticator app as the second step.",
                         "Sign in to the portal, set up the authenticator app under Manage "
                         "multi-factor authentication, then come back.");
@@ -88,14 +88,14 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
   std::string next = "/mfa/enrol?";
   if (has_factor) {
     auto challenge = co_await ctx.upstreams.StartChallenge(req.request_id, subject);
-    if (!challenge) co_return UpstreamErrorPage(ctx, challenge.error());
+    if (!challenge) co_return UpstreamErrorPage(ctx, req, challenge.error());
     flow.challenge_id = challenge->challenge_id();
     next = "/mfa?";
   }
   Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
   if (!updated) {
-    if (updated.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx);
-    co_return UpstreamErrorPage(ctx, updated.error());
+    if (updated.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx, req);
+    co_return UpstreamErrorPage(ctx, req, updated.error());
   }
   co_return SeeOther(next + http::EncodeQuery({{"flow", flow_id}}));
 }
@@ -111,7 +111,7 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
     (void)ended;
   }
   auto cookie = co_await ctx.sessions.CreateSession(session);
-  if (!cookie) co_return UpstreamErrorPage(ctx, cookie.error());
+  if (!cookie) co_return UpstreamErrorPage(ctx, req, cookie.error());
   Status flow_deleted = co_await ctx.sessions.DeleteFlow(flow_id);
   (void)flow_deleted;
   log::Info("signed in", {{"request_id", req.request_id}, {"subject", session.subject}});
@@ -132,9 +132,9 @@ Awaitable<Response> HandleLoginPage(Context& ctx, Request& req) {
   auto flow_id = query ? query->Get("flow") : std::nullopt;
   if (!flow_id) co_return co_await StartPortalFlow(ctx, req, "");
   auto flow = co_await ctx.sessions.GetFlow(*flow_id);
-  if (!flow) co_return UpstreamErrorPage(ctx, flow.error());
+  if (!flow) co_return UpstreamErrorPage(ctx, req, flow.error());
   if (!*flow || req.Cookie(ctx.cookies.browser) != (*flow)->browser) {
-    if (*flow && (*flow)->authorize) co_return FlowExpiredPage(ctx);
+    if (*flow && (*flow)->authorize) co_return FlowExpiredPage(ctx, req);
     co_return co_await StartPortalFlow(ctx, req, "");
   }
   LoginView view;
@@ -142,19 +142,19 @@ Awaitable<Response> HandleLoginPage(Context& ctx, Request& req) {
   view.csrf = (*flow)->csrf;
   if ((*flow)->authorize) view.username = (*flow)->authorize->login_hint;
   view.client_name = co_await FlowClientName(ctx, req, **flow);
-  co_return LoginPage(ctx, 200, view);
+  co_return LoginPage(ctx, req, 200, view);
 }
 
 Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   auto type = req.Header("content-type").value_or("");
   auto form = http::Params::Parse(req.body);
   if (type.substr(0, 33) != "application/x-www-form-urlencoded" || !form) {
-    co_return ErrorPage(ctx, 400, "Invalid request", "The sign-in form could not be read.");
+    co_return ErrorPage(ctx, req, 400, "Invalid request", "The sign-in form could not be read.");
   }
   auto flow_id = form->Get("flow").value_or("");
   auto flow_result = co_await ctx.sessions.GetFlow(flow_id);
-  if (!flow_result) co_return UpstreamErrorPage(ctx, flow_result.error());
-  if (!*flow_result) co_return FlowExpiredPage(ctx);
+  if (!flow_result) co_return UpstreamErrorPage(ctx, req, flow_result.error());
+  if (!*flow_result) co_return FlowExpiredPage(ctx, req);
   Flow flow = std::move(**flow_result);
 
   // The flow belongs to this browser, and the form to this flow (SECURITY §58).
@@ -163,7 +163,7 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   if (!crypto::ConstantTimeEqual(browser, flow.browser) ||
       !crypto::ConstantTimeEqual(csrf, flow.csrf)) {
     log::Warn("login form rejected: csrf", {{"request_id", req.request_id}});
-    co_return ErrorPage(ctx, 403, "Request refused",
+    co_return ErrorPage(ctx, req, 403, "Request refused",
                         "This sign-in form was not sent by the page we showed you.",
                         "Reload the sign-in page and try again.");
   }
@@ -176,16 +176,16 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   if (view.username.empty() || password.empty()) {
     view.client_name = co_await FlowClientName(ctx, req, flow);
     view.error = "Enter your username and password.";
-    co_return LoginPage(ctx, 400, view);
+    co_return LoginPage(ctx, req, 400, view);
   }
 
   // 30 failed posts per source address per minute (SECURITY table); fail closed without Redis.
   const std::string limit_key = "login:" + req.remote_addr;
   auto wait = co_await ctx.limiter.RetryAfter(limit_key, ctx.config.login_failures_per_address,
                                               std::chrono::seconds(60));
-  if (!wait) co_return UpstreamErrorPage(ctx, wait.error());
+  if (!wait) co_return UpstreamErrorPage(ctx, req, wait.error());
   if (*wait > 0) {
-    auto r = ErrorPage(ctx, 429, "Too many attempts",
+    auto r = ErrorPage(ctx, req, 429, "Too many attempts",
                        "There were too many failed sign-ins from your network.",
                        "Wait a minute, then try again.");
     r.SetHeader("Retry-After", std::to_string(*wait));
@@ -198,14 +198,14 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   verify.set_source_address(req.remote_addr);
   verify.set_user_agent(std::string(req.Header("user-agent").value_or("").substr(0, 256)));
   auto verified = co_await ctx.upstreams.VerifyPassword(req.request_id, std::move(verify));
-  if (!verified) co_return UpstreamErrorPage(ctx, verified.error());
+  if (!verified) co_return UpstreamErrorPage(ctx, req, verified.error());
   if (!verified->has_verified()) {
     Status counted = co_await ctx.limiter.Hit(limit_key, std::chrono::seconds(60));
-    if (!counted) co_return UpstreamErrorPage(ctx, counted.error());
+    if (!counted) co_return UpstreamErrorPage(ctx, req, counted.error());
     // One message for unknown user, wrong password and disabled account (SECURITY §46).
     view.client_name = co_await FlowClientName(ctx, req, flow);
     view.error = kInvalidCredentials;
-    co_return LoginPage(ctx, 401, view);
+    co_return LoginPage(ctx, req, 401, view);
   }
   const std::string subject = verified->verified().subject();
 

@@ -1,6 +1,7 @@
 // GET|POST /mfa: the second step of a sign-in (DESIGN flow 3). The flow holds the partial,
 // password-only state; it never counts as signed in (SECURITY §38, §52).
 #include "../context.hpp"
+#include "../i18n.hpp"
 
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
@@ -22,10 +23,10 @@ Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::
   out.id = id;
   auto flow = co_await ctx.sessions.GetFlow(id);
   if (!flow) {
-    out.error = UpstreamErrorPage(ctx, flow.error());
+    out.error = UpstreamErrorPage(ctx, req, flow.error());
   } else if (!*flow || (*flow)->subject.empty() ||
              req.Cookie(ctx.cookies.browser).value_or("") != (*flow)->browser) {
-    out.error = FlowExpiredPage(ctx);
+    out.error = FlowExpiredPage(ctx, req);
   } else {
     out.flow = std::move(**flow);
   }
@@ -81,17 +82,22 @@ Awaitable<std::string> DeliveryStatus(Context& ctx, const Request& req, const Fl
   auto s = co_await ctx.upstreams.CodeStatus(req.request_id, status);
   if (!s || s->state().empty()) co_return std::string();
   const std::string& to = s->label();
-  if (s->state() == "failed") co_return "The code to " + to + " could not be sent: try another method.";
-  if (s->state() == "sent") {
-    auto ago = std::max<std::int64_t>(0, NowUnix() - s->updated_at());
-    co_return "Code sent to " + to + " " + std::to_string(ago) + " s ago.";
+  const std::string lang = Lang(ctx, req);
+  if (s->state() == "failed") {
+    co_return Translate(lang, "The code to {0} could not be sent: try another method.", {to});
   }
-  if (s->state() == "retrying") co_return "Sending the code to " + to + " is taking longer than usual.";
-  co_return "Sending the code to " + to + "...";
+  if (s->state() == "sent") {
+    auto ago = std::to_string(std::max<std::int64_t>(0, NowUnix() - s->updated_at()));
+    co_return Translate(lang, "Code sent to {0} {1} s ago.", {to, ago});
+  }
+  if (s->state() == "retrying") {
+    co_return Translate(lang, "Sending the code to {0} is taking longer than usual.", {to});
+  }
+  co_return Translate(lang, "Sending the code to {0}...", {to});
 }
 
-Response MfaPage(const Context& ctx, int status, const MfaView& view) {
-  auto r = Response::Html(status, ctx.pages.Mfa(view));
+Response MfaPage(const Context& ctx, const Request& req, int status, const MfaView& view) {
+  auto r = Response::Html(status, ctx.pages.In(Lang(ctx, req)).Mfa(view));
   AddPageHeaders(r);
   return r;
 }
@@ -100,25 +106,25 @@ Response MfaPage(const Context& ctx, int status, const MfaView& view) {
 
 Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
   auto query = http::Params::Parse(req.query);
-  if (!query || !query->Get("flow")) co_return FlowExpiredPage(ctx);
+  if (!query || !query->Get("flow")) co_return FlowExpiredPage(ctx, req);
   const std::string flow_id = *query->Get("flow");
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   MfaView view = co_await BuildView(ctx, req, pending, "");
   view.recovery = query->Get("method") == std::optional<std::string>("recovery");
   view.status = co_await DeliveryStatus(ctx, req, pending.flow);
-  co_return MfaPage(ctx, 200, view);
+  co_return MfaPage(ctx, req, 200, view);
 }
 
 Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
   auto form = http::Params::Parse(req.body);
-  if (!form) co_return ErrorPage(ctx, 400, "Invalid request", "The form could not be read.");
+  if (!form) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
   const std::string flow_id = form->Get("flow").value_or("");
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   Flow& flow = pending.flow;
   if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
-    co_return ErrorPage(ctx, 403, "Request refused",
+    co_return ErrorPage(ctx, req, 403, "Request refused",
                         "This form was not sent by the page we showed you.",
                         "Reload the page and try again.");
   }
@@ -134,7 +140,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     for (const auto& m : view.methods) allowed = allowed || (m.value == method && sent_code);
     if (!allowed) {
       view.error = "Choose Email or SMS to get a code.";
-      co_return MfaPage(ctx, 400, view);
+      co_return MfaPage(ctx, req, 400, view);
     }
     mfa::v1::SendCodeRequest send;
     send.set_challenge_id(flow.challenge_id);
@@ -142,23 +148,23 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     send.set_factor_id(method.substr(7));
     auto sent = co_await ctx.upstreams.SendCode(req.request_id, send);
     if (!sent) {
-      if (sent.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx);
-      co_return UpstreamErrorPage(ctx, sent.error());
+      if (sent.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx, req);
+      co_return UpstreamErrorPage(ctx, req, sent.error());
     }
     if (!sent->error().empty()) {
       view.error = sent->error();
-      co_return MfaPage(ctx, 429, view);
+      co_return MfaPage(ctx, req, 429, view);
     }
     view.status = co_await DeliveryStatus(ctx, req, flow);
-    if (view.status.empty()) view.status = "Code sent to " + sent->label() + ".";
-    co_return MfaPage(ctx, 200, view);
+    if (view.status.empty()) view.status = Translate(Lang(ctx, req), "Code sent to {0}.", {sent->label()});
+    co_return MfaPage(ctx, req, 200, view);
   }
   if (sent_code) {
     bool allowed = false;
     for (const auto& m : view.methods) allowed = allowed || m.value == method;
     if (!allowed) {
       view.error = "This application accepts only the authenticator app.";
-      co_return MfaPage(ctx, 400, view);
+      co_return MfaPage(ctx, req, 400, view);
     }
   }
 
@@ -170,7 +176,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
                                 : mfa::v1::CODE_METHOD_TOTP);
   verify.set_code(form->Get("code").value_or(""));
   auto result = co_await ctx.upstreams.VerifyCode(req.request_id, verify);
-  if (!result) co_return UpstreamErrorPage(ctx, result.error());
+  if (!result) co_return UpstreamErrorPage(ctx, req, result.error());
 
   using R = mfa::v1::VerifyCodeResponse;
   switch (result->outcome()) {
@@ -215,36 +221,38 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     case R::OUTCOME_WRONG_CODE:
       view.error = result->tries_left() == 0
                        ? std::string("That code is not right, and it was the last try. Sign in again.")
-                       : "That code is not right. " + std::to_string(result->tries_left()) +
-                             (result->tries_left() == 1 ? " try left." : " tries left.");
+                       : Translate(Lang(ctx, req),
+                                   result->tries_left() == 1 ? "That code is not right. {0} try left."
+                                                             : "That code is not right. {0} tries left.",
+                                   {std::to_string(result->tries_left())});
       break;
     case R::OUTCOME_CHALLENGE_ENDED: {
       Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
       (void)deleted;
-      co_return ErrorPage(ctx, 401, "Too many wrong codes",
+      co_return ErrorPage(ctx, req, 401, "Too many wrong codes",
                           "This sign-in has ended after too many wrong codes.",
                           "Go back to the application, or to the portal, and sign in again.");
     }
     case R::OUTCOME_LOCKED: {
       Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
       (void)deleted;
-      auto r = ErrorPage(ctx, 429, "Too many wrong codes",
+      auto r = ErrorPage(ctx, req, 429, "Too many wrong codes",
                          "Verification is paused for your account after too many wrong codes.",
                          "Try again in 15 minutes.");
       r.SetHeader("Retry-After", "900");
       co_return r;
     }
     default:
-      co_return ErrorPage(ctx, 500, "Something went wrong", "Please try again.");
+      co_return ErrorPage(ctx, req, 500, "Something went wrong", "Please try again.");
   }
-  co_return MfaPage(ctx, result->outcome() == R::OUTCOME_WRONG_CODE ? 401 : 400, view);
+  co_return MfaPage(ctx, req, result->outcome() == R::OUTCOME_WRONG_CODE ? 401 : 400, view);
 }
 
 Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   // Enrolment during sign-in, when a second factor is required and the person has none.
   std::string_view raw = req.method == "POST" ? std::string_view(req.body) : req.query;
   auto params = http::Params::Parse(raw);
-  if (!params) co_return ErrorPage(ctx, 400, "Invalid request", "The form could not be read.");
+  if (!params) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
   const std::string flow_id = params->Get("flow").value_or("");
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
@@ -254,7 +262,7 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   std::string error;
   if (req.method == "POST") {
     if (!crypto::ConstantTimeEqual(params->Get("csrf").value_or(""), flow.csrf)) {
-      co_return ErrorPage(ctx, 403, "Request refused",
+      co_return ErrorPage(ctx, req, 403, "Request refused",
                           "This form was not sent by the page we showed you.");
     }
     mfa::v1::ConfirmTotpEnrolmentRequest confirm;
@@ -262,7 +270,7 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
     confirm.set_factor_id(params->Get("factor_id").value_or(""));
     confirm.set_code(params->Get("code").value_or(""));
     auto c = co_await ctx.upstreams.ConfirmTotpEnrolment(req.request_id, confirm);
-    if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, c.error());
+    if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     if (c && c->outcome() == mfa::v1::ConfirmTotpEnrolmentResponse::OUTCOME_CONFIRMED) {
       Session session;
       session.subject = flow.subject;
@@ -278,7 +286,7 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   }
   // Each visit starts a fresh pending enrolment (the seed is never stored outside mfa).
   auto setup = co_await StartTotpSetup(ctx, req, flow.subject, flow.csrf);
-  if (!setup) co_return UpstreamErrorPage(ctx, setup.error());
+  if (!setup) co_return UpstreamErrorPage(ctx, req, setup.error());
   TotpSetupView view = std::move(*setup);
   view.error = error;
   view.action = "/mfa/enrol";
@@ -286,7 +294,7 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   view.cancel = "";
   view.required_by = co_await FlowClientName(ctx, req, flow);
   if (view.required_by.empty()) view.required_by = ctx.config.product;
-  auto r = Response::Html(error.empty() ? 200 : 401, ctx.pages.TotpSetup(view));
+  auto r = Response::Html(error.empty() ? 200 : 401, ctx.pages.In(Lang(ctx, req)).TotpSetup(view));
   AddPageHeaders(r);
   co_return r;
 }

@@ -7,7 +7,7 @@ namespace idp::gateway {
 
 Awaitable<Response> HandlePortal(Context& ctx, Request& req) {
   auto session = co_await CurrentSession(ctx, req);
-  if (!session) co_return UpstreamErrorPage(ctx, session.error());
+  if (!session) co_return UpstreamErrorPage(ctx, req, session.error());
   if (!*session) co_return SeeOther("/login");
 
   auto user = co_await ctx.upstreams.GetUser(req.request_id, (*session)->subject);
@@ -19,13 +19,13 @@ Awaitable<Response> HandlePortal(Context& ctx, Request& req) {
       (void)deleted;
       co_return SeeOther("/login");
     }
-    co_return UpstreamErrorPage(ctx, user.error());
+    co_return UpstreamErrorPage(ctx, req, user.error());
   }
   auto clients = co_await ctx.upstreams.ListPortalClients(req.request_id);
-  if (!clients) co_return UpstreamErrorPage(ctx, clients.error());
+  if (!clients) co_return UpstreamErrorPage(ctx, req, clients.error());
 
   auto factors = co_await ctx.upstreams.ListFactors(req.request_id, (*session)->subject);
-  if (!factors) co_return UpstreamErrorPage(ctx, factors.error());
+  if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   int methods = 0;
   for (const auto& f : factors->factors()) {
     if (f.active() && f.type() != mfa::v1::FACTOR_TYPE_RECOVERY_CODES) ++methods;
@@ -39,7 +39,7 @@ Awaitable<Response> HandlePortal(Context& ctx, Request& req) {
     if (c.home_url().empty()) continue;
     view.apps.push_back({c.name().empty() ? c.client_id() : c.name(), c.home_url(), c.logo_url()});
   }
-  auto r = Response::Html(200, ctx.pages.Portal(view));
+  auto r = Response::Html(200, ctx.pages.In(Lang(ctx, req)).Portal(view));
   AddPageHeaders(r);
   co_return r;
 }
@@ -47,19 +47,19 @@ Awaitable<Response> HandlePortal(Context& ctx, Request& req) {
 Awaitable<Response> HandleLogout(Context& ctx, Request& req) {
   auto form = http::Params::Parse(req.body);
   auto session = co_await CurrentSession(ctx, req);
-  if (!session) co_return UpstreamErrorPage(ctx, session.error());
+  if (!session) co_return UpstreamErrorPage(ctx, req, session.error());
   if (*session) {
     auto csrf = form ? form->Get("csrf").value_or("") : std::string();
     if (!crypto::ConstantTimeEqual(csrf, (*session)->csrf)) {
-      co_return ErrorPage(ctx, 403, "Request refused",
+      co_return ErrorPage(ctx, req, 403, "Request refused",
                           "This sign-out was not sent by the page we showed you.",
                           "Use the Sign out button on the portal.");
     }
     std::string cookie = req.Cookie(ctx.cookies.session).value_or("");
     Status st = co_await EndSession(ctx, req, **session, cookie);
-    if (!st) co_return UpstreamErrorPage(ctx, st.error());
+    if (!st) co_return UpstreamErrorPage(ctx, req, st.error());
   }
-  auto r = Response::Html(200, ctx.pages.SignedOut());
+  auto r = Response::Html(200, ctx.pages.In(Lang(ctx, req)).SignedOut());
   AddPageHeaders(r);
   r.AddHeader("Set-Cookie", SessionCookie(ctx, "", 0));
   co_return r;
