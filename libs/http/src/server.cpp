@@ -499,6 +499,13 @@ net::awaitable<After> Server::Impl::Serve(Stream& stream, const std::string& rem
     req.body = std::move(message.body());
     req.remote_addr = remote;
     req.tls = is_tls;
+    if (!options.trusted_proxies.empty() && options.trusted_proxies.Contains(remote)) {
+      // Behind our own proxy: the client's address and scheme are the ones it saw.
+      req.remote_addr =
+          options.trusted_proxies.ClientAddress(remote, req.Header("x-forwarded-for").value_or(""));
+      auto proto = req.Header("x-forwarded-proto").value_or("");
+      if (proto == "https") req.tls = true;
+    }
     req.request_id = std::move(request_id);
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == bhttp::verb::head;

@@ -67,12 +67,16 @@ int RunApp(const Config& config) {
   gc.login_failures_per_address =
       static_cast<int>(config.GetInt("gateway.login_failures_per_address", 30));
   gc.remember_days = static_cast<int>(config.GetInt("gateway.remember_days", 30));
+  gc.hsts = config.GetString("gateway.hsts", "max-age=31536000");
+  gc.logo_url = config.GetString("gateway.logo_url", "");
+  gc.accent_color = config.GetString("gateway.accent_color", "");
+  if (auto why = CheckAccentColor(gc.accent_color)) throw std::runtime_error("gateway.accent_color: " + *why);
   gc.default_language = PickLanguage(config.GetString("gateway.default_language", "en"), "", "", "en");
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
                       gc.secure_cookies ? "__Host-idp_remember" : "idp_remember",
                       gc.secure_cookies ? "__Host-idp_lang" : "idp_lang"};
-  Context ctx{gc,      cookies, upstreams, sessions, limiter, Pages(gc.product), BuildDiscovery(issuer),
+  Context ctx{gc,      cookies, upstreams, sessions, limiter, Pages(gc.product, gc.logo_url, !gc.accent_color.empty()), BuildDiscovery(issuer),
               {},      {},      0};
 
   auto [host, port] = SplitHostPort(config.GetString("gateway.listen", "127.0.0.1:8080"));
@@ -81,6 +85,19 @@ int RunApp(const Config& config) {
   options.port = port;
   options.tls_cert_file = config.GetString("gateway.tls_cert_file", "");
   options.tls_key_file = config.GetString("gateway.tls_key_file", "");
+  {
+    std::vector<std::string> proxies;
+    std::string list = config.GetString("gateway.trusted_proxies", "");
+    for (std::size_t start = 0; start <= list.size();) {
+      auto comma = list.find(',', start);
+      proxies.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    auto parsed = http::TrustedProxies::Parse(proxies);
+    if (!parsed) throw std::runtime_error("gateway.trusted_proxies: " + parsed.error().message);
+    options.trusted_proxies = std::move(*parsed);
+  }
 
   boost::asio::io_context ioc;
   http::Server server(ioc, options, [&ctx](http::Request& req) { return Dispatch(ctx, req); });

@@ -31,7 +31,14 @@ struct GatewayConfig {
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
   std::string product = "Identity";
   std::string default_language = "en";  ///< pages for browsers that state no supported one
+  std::string hsts = "max-age=31536000";  ///< Strict-Transport-Security over TLS ("" for none)
+  std::string logo_url;                  ///< branding: shown beside the product name
+  std::string accent_color;              ///< branding: "#rrggbb" for the bar and buttons
 };
+
+/// Why `color` cannot be the accent (not "#rrggbb", or white text on it would not meet WCAG
+/// 2.1 AA's 4.5:1 contrast), or nullopt when it can; "" (the default accent) is fine.
+std::optional<std::string> CheckAccentColor(std::string_view color);
 
 /// Cookie names: "__Host-" when Secure (SECURITY §51), plain otherwise.
 struct CookieNames {
@@ -187,7 +194,8 @@ Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::strin
 /// Builds the discovery document (OIDC Discovery §3) for `issuer`.
 std::string BuildDiscovery(const std::string& issuer);
 
-/// Routes a request to its handler (method and path), with uniform 404/405 answers.
+/// Routes a request to its handler (method and path), with uniform 404/405 answers, and adds
+/// the headers every response carries (HSTS over TLS).
 Awaitable<Response> Dispatch(Context& ctx, Request& req);
 
 }  // namespace idp::gateway

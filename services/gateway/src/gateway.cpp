@@ -1,6 +1,8 @@
 #include "context.hpp"
 #include "i18n.hpp"
 
+#include <cmath>
+
 #include "idp/common/log.hpp"
 
 namespace idp::gateway {
@@ -80,7 +82,45 @@ Awaitable<Result<std::optional<Session>>> CurrentSession(Context& ctx, const Req
   co_return co_await ctx.sessions.GetSession(*cookie);
 }
 
+std::optional<std::string> CheckAccentColor(std::string_view color) {
+  if (color.empty()) return std::nullopt;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (color.size() != 7 || color[0] != '#') return "must be #rrggbb";
+  double channel[3];
+  for (int i = 0; i < 3; ++i) {
+    int hi = hex(color[1 + 2 * i]), lo = hex(color[2 + 2 * i]);
+    if (hi < 0 || lo < 0) return "must be #rrggbb";
+    // WCAG 2.1 relative luminance.
+    double c = (hi * 16 + lo) / 255.0;
+    channel[i] = c <= 0.03928 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+  }
+  double luminance = 0.2126 * channel[0] + 0.7152 * channel[1] + 0.0722 * channel[2];
+  double contrast = 1.05 / (luminance + 0.05);  // against white text
+  if (contrast < 4.5) return "white text on it has a contrast below 4.5:1 (WCAG 2.1 AA); pick a darker colour";
+  return std::nullopt;
+}
+
+namespace {
+
+Awaitable<Response> Route(Context& ctx, Request& req);
+
+}  // namespace
+
 Awaitable<Response> Dispatch(Context& ctx, Request& req) {
+  Response r = co_await Route(ctx, req);
+  // RFC 6797: only over TLS (here or at a trusted proxy), never over plain HTTP.
+  if (req.tls && !ctx.config.hsts.empty()) r.SetHeader("Strict-Transport-Security", ctx.config.hsts);
+  co_return r;
+}
+
+namespace {
+
+Awaitable<Response> Route(Context& ctx, Request& req) {
   const std::string& p = req.path;
   const std::string& m = req.method;
   bool get = m == "GET" || m == "HEAD";
@@ -172,6 +212,14 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
     r.SetHeader("Cache-Control", "public, max-age=86400");
     co_return r;
   }
+  if (p == "/static/theme.css" && get && !ctx.config.accent_color.empty()) {
+    // Branding (gateway.accent_color, checked at start): the one value the stylesheet takes.
+    Response r{200, {}, ":root { --accent: " + ctx.config.accent_color + "; }\n"};
+    r.SetHeader("Content-Type", "text/css; charset=utf-8");
+    r.SetHeader("Cache-Control", "public, max-age=3600");
+    r.SetHeader("X-Content-Type-Options", "nosniff");
+    co_return r;
+  }
   if (p.rfind("/static/", 0) == 0 && get) {
     if (const auto* file = StaticFile(p.substr(8))) {
       Response r{200, {}, *file};
@@ -188,5 +236,7 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
   }
   co_return ErrorPage(ctx, req, 404, "Page not found", "There is no page at this address.");
 }
+
+}  // namespace
 
 }  // namespace idp::gateway

@@ -36,6 +36,8 @@ std::string Pages::Layout(const std::string& title, const std::string& content) 
   d.set("product", product_);
   d.set("content", content);
   d.set("lang", lang_);
+  if (!logo_url_.empty()) d.set("logo", logo_url_);
+  d.set("theme", theme_);
   return Render("layout.mustache", d, lang_);
 }
 

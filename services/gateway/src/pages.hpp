@@ -106,7 +106,8 @@ struct TotpSetupView {
 /// language is chosen with In(); the templates mark each text with {{#t}}...{{/t}}.
 class Pages {
  public:
-  explicit Pages(std::string product) : product_(std::move(product)) {}
+  explicit Pages(std::string product, std::string logo_url = {}, bool theme = false)
+      : product_(std::move(product)), logo_url_(std::move(logo_url)), theme_(theme) {}
 
   /// These pages in `lang` (one of SupportedLanguages()).
   Pages In(std::string lang) const {
@@ -138,6 +139,8 @@ class Pages {
  private:
   std::string Layout(const std::string& title, const std::string& content) const;
   std::string product_;
+  std::string logo_url_;  ///< branding: beside the product name
+  bool theme_ = false;    ///< branding: /static/theme.css sets the accent colour
   std::string lang_ = "en";
 };
 

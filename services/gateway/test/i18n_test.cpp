@@ -1,4 +1,5 @@
 #include "i18n.hpp"
+#include "context.hpp"
 #include "pages.hpp"
 
 #include "gateway_templates.hpp"
@@ -53,10 +54,8 @@ TEST_CASE("every text the templates mark has a Dutch translation") {
 
 TEST_CASE("pages render in the chosen language with values escaped") {
   Pages pages("Portal");
-  LoginView v;
-  v.flow = "f";
-  v.csrf = "c";
-  v.client_name = "<Modeler>";
+  // Constructed, not assigned (GCC 12 -Wrestrict false positive on string assignment).
+  const LoginView v{.flow = "f", .csrf = "c", .username = "", .client_name = "<Modeler>", .error = ""};
   auto en = pages.Login(v);
   CHECK(en.find("<html lang=\"en\">") != std::string::npos);
   CHECK(en.find("to continue to <strong>&lt;Modeler&gt;</strong>") != std::string::npos);
@@ -65,4 +64,15 @@ TEST_CASE("pages render in the chosen language with values escaped") {
   CHECK(nl.find("<label for=\"username\">Gebruikersnaam</label>") != std::string::npos);
   CHECK(nl.find("om verder te gaan naar <strong>&lt;Modeler&gt;</strong>") != std::string::npos);
   CHECK(nl.find("<title>Aanmelden · Portal</title>") != std::string::npos);
+}
+
+TEST_CASE("a branding accent colour must keep white text readable (WCAG 2.1 AA)") {
+  CHECK_FALSE(idp::gateway::CheckAccentColor(""));         // the default accent
+  CHECK_FALSE(idp::gateway::CheckAccentColor("#0b5cad"));  // the default, 6.1:1
+  CHECK_FALSE(idp::gateway::CheckAccentColor("#5B2A86"));
+  CHECK(idp::gateway::CheckAccentColor("#ffff00"));        // yellow: 1.07:1
+  CHECK(idp::gateway::CheckAccentColor("#3399ff"));        // 3.0:1
+  CHECK(idp::gateway::CheckAccentColor("red"));
+  CHECK(idp::gateway::CheckAccentColor("#12345"));
+  CHECK(idp::gateway::CheckAccentColor("#gg0000"));
 }

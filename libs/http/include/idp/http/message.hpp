@@ -52,8 +52,8 @@ struct Request {
   std::string query;        ///< raw text after '?', empty if none
   std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
   std::string body;
-  std::string remote_addr;  ///< peer IP as text
-  bool tls = false;         ///< served over TLS
+  std::string remote_addr;  ///< the client's IP as text (behind a trusted proxy: the one it saw)
+  bool tls = false;         ///< served over TLS, here or at a trusted proxy (X-Forwarded-Proto)
   std::string request_id;   ///< from a valid X-Request-Id, else generated
 
   /// First header named `name` (lower-case).

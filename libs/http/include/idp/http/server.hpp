@@ -3,6 +3,7 @@
 /// Beast; handlers see idp::http::Request/Response.
 
 #include "idp/http/message.hpp"
+#include "idp/http/proxies.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -33,6 +34,9 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};  ///< keep-alive wait for the next request
   std::string tls_cert_file;              ///< PEM chain; TLS is on when both files are set
   std::string tls_key_file;
+  /// Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (proxies.hpp);
+  /// from anyone else those headers are ignored.
+  TrustedProxies trusted_proxies;
 };
 
 /// Accepts connections on one endpoint and serves them until Stop().
