@@ -71,7 +71,8 @@ Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
       target, !usable ? dummy_input : nfkc ? std::string_view(*nfkc) : std::string_view(password));
   bool legacy_match = false;
   if (!match && changed_by_nfkc) {
-    legacy_match = crypto::VerifyPassword(target, usable ? std::string_view(password) : dummy_input);
+    legacy_match =
+        crypto::VerifyPassword(target, usable ? std::string_view(password) : dummy_input);
     match = legacy_match;
   }
   bool blocked = failures.account_locked || failures.pair_failures >= lockout_.pair_limit;
