@@ -100,3 +100,39 @@ ${body}  };
   target_sources(${target} PRIVATE ${out_cpp})
   target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_BINARY_DIR})
 endfunction()
+
+# idp_embed_text(<target> <name> <file>): compiles one text file into the target as
+# `std::string_view idp::embedded::<name>()`, declared in "<name>.hpp". Unlike idp_embed_files
+# the text is copied byte for byte (no ${} or @@ substitution), so it suits data such as word
+# lists; the generated file is rewritten only when the text changes.
+function(idp_embed_text target name file)
+  set(out_cpp ${CMAKE_CURRENT_BINARY_DIR}/${name}.cpp)
+  set(out_hpp ${CMAKE_CURRENT_BINARY_DIR}/${name}.hpp)
+  file(READ ${file} content)
+  string(FIND "${content}" ")idptext\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${file} contains the raw-string delimiter )idptext\"")
+  endif()
+  file(WRITE ${out_hpp}.tmp "#pragma once
+#include <string_view>
+namespace idp::embedded {
+/// The text of ${file}.
+std::string_view ${name}();
+}
+")
+  file(WRITE ${out_cpp}.tmp "#include \"${name}.hpp\"
+namespace idp::embedded {
+std::string_view ${name}() {
+  static constexpr char kText[] = R\"idptext(${content})idptext\";
+  return {kText, sizeof(kText) - 1};
+}
+}
+")
+  file(COPY_FILE ${out_hpp}.tmp ${out_hpp} ONLY_IF_DIFFERENT)
+  file(COPY_FILE ${out_cpp}.tmp ${out_cpp} ONLY_IF_DIFFERENT)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
+  # Far beyond the 64 KiB that C++ compilers must support, fine for GCC and Clang.
+  set_source_files_properties(${out_cpp} PROPERTIES COMPILE_OPTIONS -Wno-overlength-strings)
+  target_sources(${target} PRIVATE ${out_cpp})
+  target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_BINARY_DIR})
+endfunction()

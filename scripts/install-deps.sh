@@ -13,6 +13,8 @@ PACKAGES=(
   libsodium-dev libtomlplusplus-dev libcli11-dev libkainjow-mustache-dev
   liboath-dev libqrencode-dev   # mfa: TOTP (RFC 6238) and QR codes
   libcurl4-openssl-dev   # delivery: SMTP and the SMS provider API
+  libutf8proc-dev        # auth: NFKC normalisation of passwords
+  clang-14 libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer with ASan and UBSan
   catch2
   # servers the stack and its tests run against
   postgresql redis-server redis-tools

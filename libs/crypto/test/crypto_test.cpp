@@ -68,6 +68,19 @@ TEST_CASE("Base64url decoding is strict", "[crypto][encoding]") {
   CHECK_FALSE(Base64UrlDecode(bad).has_value());
 }
 
+// Found by fuzz/jws.cpp: libsodium 1.0.18 decodes any byte >= 0x80 as the 64th character, so
+// "A-z\xFF4ME" decoded to the same bytes as "A-z_4ME".
+TEST_CASE("Base64 decoding refuses bytes with the high bit set", "[crypto][encoding]") {
+  CHECK(Base64UrlDecode("A-z_4ME").has_value());
+  for (const char* bad : {"A-z\xFF" "4ME", "A-z\x80" "4ME", "CA\xFF\xFF" "CAg", "AA\x80" "A"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(Base64UrlDecode(bad).has_value());
+    CHECK_FALSE(Base64Decode(bad).has_value());
+  }
+  CHECK(Base64Decode("Zm9v/w==").has_value());
+  CHECK_FALSE(Base64Decode("Zm9v\xFF" "w==").has_value());
+}
+
 TEST_CASE("Base64 decoding is strict", "[crypto][encoding]") {
   const std::string bad = GENERATE(as<std::string>{}, "Zm8", "Zm9vYg=", "Zm9v Yg==", "Zm9vYg==\n",
                                    "Zm-_", "Zg==Zg==", "Zh==");

@@ -413,6 +413,28 @@ TEST_CASE("alg none and alg mismatch never verify", "[jose]") {
   }
 }
 
+// Found by fuzz/jws.cpp: the same token spelled with a byte >= 0x80 in place of a '_' of its
+// signature decoded to the same signature and verified (libsodium 1.0.18's base64 decoder).
+TEST_CASE("a token has one spelling: high-bit bytes in a part are refused", "[jose]") {
+  auto key = Key::Generate(Alg::kES256).value();
+  std::string compact;
+  std::size_t underscore = std::string::npos;
+  for (int i = 0; i < 200 && underscore == std::string::npos; ++i) {
+    compact = idp::jose::Sign(key, "k1", "JWT", R"({"sub":"alice"})").value();
+    underscore = compact.find('_', compact.rfind('.'));
+  }
+  REQUIRE(underscore != std::string::npos);
+  REQUIRE(idp::jose::VerifyJwt(compact, LookupOnly("k1", key)).has_value());
+  for (char high : {'\x80', '\xBF', '\xFF'}) {
+    std::string respelled = compact;
+    respelled[underscore] = high;
+    CHECK_FALSE(idp::jose::Parse(respelled).has_value());
+    auto verified = idp::jose::VerifyJwt(respelled, LookupOnly("k1", key));
+    REQUIRE_FALSE(verified.has_value());
+    CHECK(verified.error().code == ErrorCode::kInvalidArgument);
+  }
+}
+
 TEST_CASE("Parse rejects malformed compact JWS", "[jose]") {
   const std::string good = Compact(R"({"alg":"ES256"})", "{}", "sig");
   REQUIRE(idp::jose::Parse(good).has_value());

@@ -1,37 +1,13 @@
 #include "auth_service.hpp"
 
+#include "password_policy.hpp"
+
 #include "idp/common/log.hpp"
 
 #include <algorithm>
 #include <cctype>
 
 namespace idp::auth {
-namespace {
-
-/// Counts UTF-8 code points; -1 on malformed input or a control character.
-int CountCodePoints(std::string_view s) {
-  int count = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return -1;
-    std::uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return -1;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
-    if (cp < 0x20 || cp == 0x7F) return -1;
-    ++count;
-    i += len;
-  }
-  return count;
-}
-
-}  // namespace
-
 AuthService::AuthService(AccountStore& store, crypto::PasswordHashParams params,
                          LockoutPolicy lockout)
     : store_(store), params_(params), lockout_(lockout),
@@ -53,11 +29,13 @@ std::optional<std::string> AuthService::NormalizeUsername(std::string_view usern
 }
 
 std::optional<std::string> AuthService::CheckPasswordPolicy(std::string_view password) {
-  int n = CountCodePoints(password);
-  if (n < 0) return "password contains invalid characters";
-  if (n < 8) return "password must be at least 8 characters";
-  if (n > 128) return "password must be at most 128 characters";
-  return std::nullopt;
+  return CheckNewPassword(password);
+}
+
+std::string AuthService::HashNewPassword(std::string_view password) const {
+  // CheckNewPassword passed, so the NFKC form exists.
+  return crypto::HashPassword(NormalizePassword(password).value_or(std::string(password)),
+                              params_);
 }
 
 Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
@@ -76,9 +54,27 @@ Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
   }
   // Always one full verification, against the dummy hash when there is nothing to check, so
   // that an unknown user or a lock costs the same time as a wrong password.
+  //
+  // The typed password is compared in NFKC form, as it was hashed (password_policy.hpp). A
+  // hash set before passwords were normalised was made from the text as typed: when the typed
+  // text is not its own NFKC form and the first check fails, the text as typed is tried too
+  // (against the dummy hash as well when there is nothing to check, so the second check says
+  // nothing about the account), and a match is re-hashed in NFKC form below. ASCII is its own
+  // NFKC form, so ASCII passwords never take the second check.
   bool usable = account && !account->password_hash.empty() && password.size() <= 1024;
-  bool match = crypto::VerifyPassword(usable ? account->password_hash : dummy_hash_,
-                                      usable ? password : std::string_view("x"));
+  const std::string& target = usable ? account->password_hash : dummy_hash_;
+  const std::optional<std::string> nfkc =
+      password.size() <= 1024 ? NormalizePassword(password) : std::optional<std::string>();
+  const bool changed_by_nfkc = nfkc && *nfkc != password;
+  const std::string_view dummy_input("x");
+  bool match = crypto::VerifyPassword(
+      target, !usable ? dummy_input : nfkc ? std::string_view(*nfkc) : std::string_view(password));
+  bool legacy_match = false;
+  if (!match && changed_by_nfkc) {
+    legacy_match =
+        crypto::VerifyPassword(target, usable ? std::string_view(password) : dummy_input);
+    match = legacy_match;
+  }
   bool blocked = failures.account_locked || failures.pair_failures >= lockout_.pair_limit;
   if (blocked) return PasswordCheck{};  // not counted, not extended
   if (!usable || !match || account->disabled) {
@@ -97,9 +93,11 @@ Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
     auto st = store_.ClearFailures(*normalized, source);
     if (!st) return st.error();
   }
-  if (crypto::PasswordNeedsRehash(account->password_hash, params_)) {
-    // Parameters were raised since this hash was made: upgrade it now that we know the password.
-    (void)store_.SetPasswordHash(account->subject, crypto::HashPassword(password, params_));
+  if (legacy_match || crypto::PasswordNeedsRehash(account->password_hash, params_)) {
+    // Parameters were raised since this hash was made, or it was made from a password as typed
+    // rather than its NFKC form: upgrade it now that we know the password.
+    (void)store_.SetPasswordHash(account->subject,
+                                 crypto::HashPassword(nfkc ? *nfkc : password, params_));
   }
   return PasswordCheck{true, account->subject};
 }
@@ -157,7 +155,7 @@ Result<Account> AuthService::Create(const NewAccount& in) {
   a.family_name = in.family_name;
   if (!in.password.empty()) {
     if (auto why = CheckPasswordPolicy(in.password)) return InvalidArgument(*why);
-    a.password_hash = crypto::HashPassword(in.password, params_);
+    a.password_hash = HashNewPassword(in.password);
   }
   auto created = store_.Create(a);
   if (!created && created.error().code == ErrorCode::kAlreadyExists) {
@@ -168,7 +166,7 @@ Result<Account> AuthService::Create(const NewAccount& in) {
 
 Status AuthService::SetPassword(const std::string& subject, const std::string& password) {
   if (auto why = CheckPasswordPolicy(password)) return InvalidArgument(*why);
-  return store_.SetPasswordHash(subject, crypto::HashPassword(password, params_));
+  return store_.SetPasswordHash(subject, HashNewPassword(password));
 }
 
 Result<std::vector<Account>> AuthService::List(int limit) {

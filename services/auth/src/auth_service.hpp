@@ -61,11 +61,15 @@ class AuthService {
   /// Case-folds and trims a username; nullopt when it is not acceptable
   /// (1-64 characters of a-z 0-9 . _ @ + -).
   static std::optional<std::string> NormalizeUsername(std::string_view username);
-  /// nullopt when acceptable, else why not: 8 to 128 characters (code points) of valid UTF-8,
-  /// no control characters (NIST SP 800-63B §3.1.1.2, no composition rules).
+  /// nullopt when acceptable, else why not (password_policy.hpp): 8 to 128 characters (code
+  /// points of the NFKC form) of valid UTF-8, no control characters, not a common password
+  /// (NIST SP 800-63B §3.1.1.2, no composition rules).
   static std::optional<std::string> CheckPasswordPolicy(std::string_view password);
 
  private:
+  /// The Argon2id hash of the NFKC form of a password that passed CheckPasswordPolicy.
+  std::string HashNewPassword(std::string_view password) const;
+
   AccountStore& store_;
   crypto::PasswordHashParams params_;
   LockoutPolicy lockout_;

@@ -69,6 +69,7 @@ TEST_CASE("password policy and password change", "[auth]") {
   CHECK(idp::auth::AuthService::CheckPasswordPolicy("seven77"));
   CHECK(idp::auth::AuthService::CheckPasswordPolicy("tab\tinside"));
   CHECK(idp::auth::AuthService::CheckPasswordPolicy("bad \xC3\x28 utf8"));
+  CHECK(idp::auth::AuthService::CheckPasswordPolicy("password123"));  // common
   auto bob = f.service.Create({"bob", "", false, "", "", "", "", ""}).value();
   // An account without a password cannot sign in.
   CHECK_FALSE(f.service.VerifyPassword("bob", "").value().ok);
@@ -112,4 +113,59 @@ TEST_CASE("failed passwords lock the account and address pair and then the whole
   CHECK(service.Unlock("nobody").error().code == idp::ErrorCode::kNotFound);
   // Unknown usernames are counted too (no enumeration), and answer the same.
   for (int i = 0; i < 4; ++i) CHECK_FALSE(service.VerifyPassword("ghost", "whatever pw", "10.0.0.1").value().ok);
+}
+
+TEST_CASE("passwords are hashed and verified in NFKC form", "[auth][password]") {
+  Fixture f;
+  const std::string composed = "caf\xC3\xA9 cr\xC3\xA8me br\xC3\xBBl\xC3\xA9" "e";
+  const std::string decomposed = "cafe\xCC\x81 cre\xCC\x80me bru\xCC\x82le\xCC\x81" "e";
+  // Set decomposed, sign in composed (and the other way round).
+  REQUIRE(f.service.Create({"eve", "", false, "", "", "", decomposed, ""}).has_value());
+  CHECK(f.service.VerifyPassword("eve", composed).value().ok);
+  CHECK(f.service.VerifyPassword("eve", decomposed).value().ok);
+  CHECK(f.service.VerifyPassword("eve", "cafe cre\xCC\x80me bru\xCC\x82le\xCC\x81" "e").value().ok == false);
+  // The stored hash is of the NFKC form.
+  auto eve = f.service.GetByUsername("eve").value();
+  CHECK(idp::crypto::VerifyPassword(eve.password_hash, composed));
+  CHECK_FALSE(idp::crypto::VerifyPassword(eve.password_hash, decomposed));
+
+  // Fullwidth and ASCII are one password.
+  const std::string fullwidth =
+      "\xEF\xBD\x90\xEF\xBD\x81\xEF\xBD\x93\xEF\xBD\x93 \xEF\xBD\x97\xEF\xBD\x8F\xEF\xBD\x92"
+      "\xEF\xBD\x84 \xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93";  // "ｐａｓｓ ｗｏｒｄ １２３"
+  REQUIRE(f.service.SetPassword(eve.subject, fullwidth));
+  CHECK(f.service.VerifyPassword("eve", "pass word 123").value().ok);
+  CHECK(f.service.VerifyPassword("eve", fullwidth).value().ok);
+
+  // The rules hold on every path that sets a password, with the reason.
+  auto weak = f.service.SetPassword(eve.subject, "Password123");
+  REQUIRE_FALSE(weak);
+  CHECK(weak.error().code == idp::ErrorCode::kInvalidArgument);
+  CHECK(weak.error().message.find("too common") != std::string::npos);
+  auto created = f.service.Create({"frank", "", false, "", "", "", "iloveyou", ""});
+  REQUIRE_FALSE(created.has_value());
+  CHECK(created.error().message.find("too common") != std::string::npos);
+  const std::string emoji128 = [] {
+    std::string s;
+    for (int i = 0; i < 128; ++i) s += "\xF0\x9F\x98\x80";
+    return s;
+  }();
+  REQUIRE(f.service.SetPassword(eve.subject, emoji128));
+  CHECK(f.service.VerifyPassword("eve", emoji128).value().ok);
+}
+
+TEST_CASE("a hash set before NFKC from a non-NFKC password still verifies and is upgraded", "[auth][password]") {
+  Fixture f;
+  auto gil = f.service.Create({"gil", "", false, "", "", "", "", ""}).value();
+  // What the service stored before passwords were normalised: the hash of the bytes as typed.
+  const std::string decomposed = "cafe\xCC\x81 au lait";
+  const std::string composed = "caf\xC3\xA9 au lait";
+  REQUIRE(f.store.SetPasswordHash(gil.subject, idp::crypto::HashPassword(decomposed)));
+  CHECK_FALSE(f.service.VerifyPassword("gil", "cafe au lait").value().ok);
+  CHECK(f.service.VerifyPassword("gil", decomposed).value().ok);
+  // Re-hashed in NFKC form on that sign-in: now both spellings verify.
+  auto after = f.service.GetByUsername("gil").value();
+  CHECK(idp::crypto::VerifyPassword(after.password_hash, composed));
+  CHECK(f.service.VerifyPassword("gil", composed).value().ok);
+  CHECK(f.service.VerifyPassword("gil", decomposed).value().ok);
 }

@@ -1,5 +1,6 @@
 #include "mfa_service.hpp"
 
+#include "destination.hpp"
 #include "qr.hpp"
 #include "totp.hpp"
 
@@ -241,43 +242,6 @@ std::string NewCode() {
   return std::string(6 - code.size(), '0') + code;
 }
 
-bool IsEmailAddress(const std::string& a) {
-  auto at = a.find('@');
-  if (a.size() > 254 || at == std::string::npos || at == 0 || at + 1 >= a.size() ||
-      a.find('@', at + 1) != std::string::npos || a.find('.', at) == std::string::npos) {
-    return false;
-  }
-  for (unsigned char c : a) {
-    if (c <= 0x20 || c == 0x7F || c == '<' || c == '>' || c == '"' || c == ',' || c == ';') {
-      return false;
-    }
-  }
-  return a.back() != '.';
-}
-
-bool IsE164(const std::string& n) {
-  if (n.size() < 9 || n.size() > 16 || n[0] != '+' || n[1] == '0') return false;
-  for (std::size_t i = 1; i < n.size(); ++i) {
-    if (n[i] < '0' || n[i] > '9') return false;
-  }
-  return true;
-}
-
-/// "a•••@example.com", "+31 ••• ••• 78": enough to recognise, not to read out.
-std::string Mask(const std::string& type, const std::string& d) {
-  if (type == "email") {
-    auto at = d.find('@');
-    std::string out = d.substr(0, 1);
-    out += "\u2022\u2022\u2022";
-    out += d.substr(at);
-    return out;
-  }
-  std::string out = d.substr(0, 3);
-  out += " \u2022\u2022\u2022 \u2022\u2022\u2022 ";
-  out += d.substr(d.size() - 2);
-  return out;
-}
-
 }  // namespace
 
 std::string MfaService::CodeHash(const std::string& context, const std::string& code) {
@@ -297,29 +261,17 @@ Result<DeliveryEnrolment> MfaService::StartDeliveryEnrolment(const std::string& 
                                                             const std::string& raw) {
   if (!IsUuid(subject)) return InvalidArgument("subject");
   DeliveryEnrolment out;
-  std::string destination;
-  for (char c : raw) {
-    if (type == "sms" && (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.')) continue;
-    destination += c;
+  auto typed = NormaliseDestination(type, raw);
+  if (!typed) return typed.error();
+  if (!typed->error.empty()) {
+    out.error = typed->error;
+    return out;
   }
-  if (type == "email") {
-    for (auto& c : destination) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (!IsEmailAddress(destination)) {
-      out.error = "Enter an email address, like name@example.com.";
-      return out;
-    }
-  } else if (type == "sms") {
-    if (!IsE164(destination)) {
-      out.error = "Enter your mobile number with its country code, like +31 6 12345678.";
-      return out;
-    }
-  } else {
-    return InvalidArgument("type must be email or sms");
-  }
+  const std::string& destination = typed->value;
   FactorRecord f;
   f.id = NewUuid();
   f.type = type;
-  f.label = Mask(type, destination);
+  f.label = MaskDestination(type, destination);
   f.sealed_secret = master_.Seal(destination, f.id);
   const std::string code = NewCode();
   auto sent = SendTo(f, "enrol:" + f.id, CodePurpose::kVerifyAddress, code);
