@@ -2,6 +2,8 @@
 
 #include "idp/common/log.hpp"
 
+#include <chrono>
+
 namespace idp::gateway {
 
 void AddPageHeaders(Response& r) {
@@ -67,6 +69,25 @@ Awaitable<Result<std::optional<Session>>> CurrentSession(Context& ctx, const Req
   co_return co_await ctx.sessions.GetSession(*cookie);
 }
 
+Awaitable<Response> DispatchObserved(Context& ctx, Request& req) {
+  if (ctx.metrics == nullptr) co_return co_await Dispatch(ctx, req);
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [&start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  int status = 500;  // what the server answers when the handler throws
+  try {
+    Response r = co_await Dispatch(ctx, req);
+    status = r.status;
+    ctx.metrics->Request(req.path, req.method, status, seconds());
+    co_return r;
+  } catch (...) {
+    ctx.metrics->Request(req.path, req.method, status, seconds());
+    throw;
+  }
+}
+
+// The routes here and kRouteTemplates (gateway_metrics.hpp) name the same paths.
 Awaitable<Response> Dispatch(Context& ctx, Request& req) {
   const std::string& p = req.path;
   const std::string& m = req.method;

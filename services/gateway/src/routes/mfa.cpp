@@ -146,6 +146,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
       co_return UpstreamErrorPage(ctx, sent.error());
     }
     if (!sent->error().empty()) {
+      if (ctx.metrics) ctx.metrics->RateLimited("mfa_send");
       view.error = sent->error();
       co_return MfaPage(ctx, 429, view);
     }
@@ -228,6 +229,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     case R::OUTCOME_LOCKED: {
       Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
       (void)deleted;
+      if (ctx.metrics) ctx.metrics->RateLimited("mfa_verify");
       auto r = ErrorPage(ctx, 429, "Too many wrong codes",
                          "Verification is paused for your account after too many wrong codes.",
                          "Try again in 15 minutes.");
