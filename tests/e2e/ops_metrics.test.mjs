@@ -4,7 +4,11 @@
 // /metrics lives on its own listener, never on the public one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startStack, stopStack, idpctl } from './support/stack.mjs';
+import { root } from './support/cluster.mjs';
+import { parseYamlAll } from './support/ops_config.mjs';
 import { Agent } from './support/browser.mjs';
 import * as oidc from './support/oidc.mjs';
 import { parseExposition, valueOf, checkHistograms } from './support/prometheus.mjs';
@@ -122,4 +126,27 @@ test('the public gateway listener does not serve /metrics; each metrics listener
     assert.deepEqual(await ready.json(), { status: 'ready' });
     assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
   }
+});
+
+test('the alert rules (deploy/prometheus/alerts.yml) and docs/operations.md name only metrics the stack exports', async () => {
+  const scraped = await scrapeAll();
+  const families = new Map();
+  for (const s of SERVICES) for (const [name, f] of scraped[s].families) families.set(name, f.type);
+  const known = (name) => families.has(name) ||
+    (/_(bucket|sum|count)$/.test(name) && families.get(name.replace(/_(bucket|sum|count)$/, '')) === 'histogram');
+  const [rules] = parseYamlAll(readFileSync(path.join(root, 'deploy/prometheus/alerts.yml'), 'utf8'));
+  const exprs = rules.groups.flatMap((g) => g.rules.map((r) => [r.alert, String(r.expr)]));
+  assert.ok(exprs.length >= 5);
+  for (const [alert, expr] of exprs) {
+    for (const [name] of expr.matchAll(/\bidp_[a-z0-9_]+/g)) assert.ok(known(name), `${alert}: ${name} is exported`);
+  }
+  // Every idp_ family a service exports is in the metrics reference, and the reference names
+  // nothing that does not exist.
+  const doc = readFileSync(path.join(root, 'docs/operations.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Metrics'), doc.indexOf('\n## ', doc.indexOf('## Metrics') + 5));
+  const documented = new Set([...section.matchAll(/`(idp_[a-z0-9_]+)/g)].map((m) => m[1]));
+  for (const name of families.keys()) {
+    if (name.startsWith('idp_')) assert.ok(documented.has(name), `${name} is documented`);
+  }
+  for (const name of documented) assert.ok(known(name), `documented ${name} is exported`);
 });
