@@ -32,7 +32,9 @@ int ServiceMain(int argc, char** argv, std::string_view service,
     crypto::Init();
     // Every server and channel of the process uses it (mutual TLS, or plaintext when unset).
     SetDefaultTls(LoadTlsConfig(config));
-    if (!DefaultTls().enabled()) {
+    if (DefaultTls().enabled()) {
+      log::Info("gRPC between services uses mutual TLS");
+    } else {
       log::Info("gRPC between services is plaintext (rpc.tls_* unset)");
     }
     int rc = run(config);
