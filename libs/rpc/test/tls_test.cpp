@@ -163,3 +163,22 @@ TEST_CASE("client and server calls are counted by method and code with consisten
                "code=\"NOT_FOUND\"} 1\n") != std::string::npos);
   CHECK(idp::rpc::StatusCodeName(14) == "UNAVAILABLE");
 }
+
+TEST_CASE("call metrics bound the methods they label") {
+  idp::metrics::Registry registry;
+  idp::rpc::CallMetrics m(registry, idp::rpc::CallMetrics::Side::kServer);
+  // A peer probing made-up method names cannot grow the series without bound.
+  for (int i = 0; i < 1000; ++i) m.Record("/probe.Service/M" + std::to_string(i), 12, 0.001);
+  m.Record("/probe.Service/M1", 12, 0.001);
+  const std::string text = registry.Render();
+  std::size_t series = 0;
+  for (std::size_t at = text.find("idp_grpc_server_handled_total{"); at != std::string::npos;
+       at = text.find("idp_grpc_server_handled_total{", at + 1)) {
+    ++series;
+  }
+  CHECK(series == 257);  // 256 named methods, then one "other"
+  CHECK(text.find("idp_grpc_server_handled_total{service=\"probe.Service\",method=\"M1\","
+                  "code=\"UNIMPLEMENTED\"} 2\n") != std::string::npos);
+  CHECK(text.find("idp_grpc_server_handled_total{service=\"other\",method=\"other\","
+                  "code=\"UNIMPLEMENTED\"} 744\n") != std::string::npos);
+}
