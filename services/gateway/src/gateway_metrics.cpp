@@ -52,7 +52,7 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry)
     latency_[i] = &seconds_.WithLabels({kRouteTemplates[i]});
   }
   // The limits exist from the start, so that a rate of zero is visible.
-  for (const char* l : {"login_address", "mfa_send", "mfa_verify"}) limited_.WithLabels({l});
+  for (const char* l : {"login_address", "mfa_send_refused", "mfa_verify"}) limited_.WithLabels({l});
 }
 
 void GatewayMetrics::Request(std::string_view path, std::string_view method, int status,

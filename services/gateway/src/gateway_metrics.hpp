@@ -37,7 +37,8 @@ class GatewayMetrics {
   /// idp_http_request_duration_seconds{route}.
   void Request(std::string_view path, std::string_view method, int status, double seconds);
   /// A request refused by a limit (idp_gateway_rate_limited_total{limit}): "login_address"
-  /// (failed passwords per source address), "mfa_send" (code sends), "mfa_verify" (wrong codes).
+  /// (failed passwords per source address), "mfa_send_refused" (delivery refused a code),
+  /// "mfa_verify" (a person locked after wrong codes).
   void RateLimited(std::string_view limit);
 
  private:

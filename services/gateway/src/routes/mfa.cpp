@@ -146,7 +146,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
       co_return UpstreamErrorPage(ctx, sent.error());
     }
     if (!sent->error().empty()) {
-      if (ctx.metrics) ctx.metrics->RateLimited("mfa_send");
+      if (ctx.metrics) ctx.metrics->RateLimited("mfa_send_refused");
       view.error = sent->error();
       co_return MfaPage(ctx, 429, view);
     }
