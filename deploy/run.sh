@@ -68,6 +68,7 @@ cat <<TXT
   Demo user:                       demo / demo-password
   Demo applications:               http://localhost:3001/ ... :3006/ (also on the portal)
   Logs (JSON lines):               var/log/
+  Prometheus metrics:              http://127.0.0.1:7100/metrics (gateway), :7101-:7104 (services)
 
   Press Ctrl-C to stop.
 TXT

@@ -55,6 +55,17 @@ const ALLOWED = [
     ok: (c, r, key) => portOf(c) === portOf(r) && (c === `0.0.0.0:${portOf(r)}` || c === `${key.split('.')[0]}:${portOf(r)}`),
   },
   {
+    keys: /^(auth|mfa|delivery|token|gateway)\.metrics_listen$/,
+    why: 'metrics: on all interfaces of the container (the compose network, never published); same port',
+    ok: (c, r) => c === `0.0.0.0:${portOf(r)}`,
+  },
+  {
+    keys: /^rpc\.tls_(cert|key|ca)$/,
+    why: 'mutual TLS between the services: each container\'s own certificate from var/tls/<service> (make run: plaintext on loopback)',
+    ok: (c, r, key) => r === undefined &&
+      c === { 'rpc.tls_cert': '/etc/idp-tls/tls.crt', 'rpc.tls_key': '/etc/idp-tls/tls.key', 'rpc.tls_ca': '/etc/idp-tls/ca.crt' }[key],
+  },
+  {
     keys: /^gateway\.(auth|mfa|delivery|token)$/,
     why: 'upstream: the service name on the compose network; same port',
     ok: (c, r, key) => c === `${key.split('.')[1]}:${portOf(r)}`,
@@ -144,6 +155,13 @@ test('each service\'s configuration in compose is the one `make run` uses (only 
     assert.deepEqual(diffs.filter((d) => !d.allowedBy), [], `${name}: only addresses (and the mail sink) differ from make run`);
     // Its own listen address is on all interfaces; everyone else's is a service name.
     assert.equal(mine.values.get(`${name}.listen`), `0.0.0.0:${portOf(file.get(`${name}.listen`))}`);
+    // Mutual TLS with its own certificate directory, mounted read-only where rpc.tls_* point.
+    const tls = volumeMounts(s).find((m) => m.target === '/etc/idp-tls');
+    assert.ok(tls && tls.readOnly, `${name} mounts its certificates read-only at /etc/idp-tls`);
+    assert.equal(path.resolve(root, tls.source), path.join(root, 'var/tls', name), `${name} gets var/tls/${name}, no other service's key`);
+    for (const k of ['cert', 'key', 'ca']) assert.ok(mine.values.get(`rpc.tls_${k}`)?.startsWith('/etc/idp-tls/'), `${name}: rpc.tls_${k}`);
+    // /metrics on its own port, never the gRPC or public one.
+    assert.notEqual(portOf(mine.values.get(`${name}.metrics_listen`)), portOf(file.get(`${name}.listen`)));
   }
   // The issuer is where compose publishes the gateway.
   const issuer = new URL(effectiveConfig(file, c.services.gateway.environment).values.get('issuer'));

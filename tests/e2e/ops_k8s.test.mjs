@@ -1,7 +1,8 @@
 // deploy/k8s, checked without a cluster (none runs here): every file parses as YAML; each
-// service has a Deployment with gRPC (backends) or HTTP (gateway) probes on the port its
-// configuration names, a Service, a HorizontalPodAutoscaler and a PodDisruptionBudget that
-// select it; the NetworkPolicies, evaluated, let only the gateway reach the services (and mfa
+// service has a Deployment with HTTP probes (the gateway on its public port; the backends on their
+// metrics port, where /readyz is their grpc.health.v1 status: the kubelet's grpc probe cannot
+// present the client certificate mutual TLS requires), scrape annotations, its own TLS Secret, a
+// Service, a HorizontalPodAutoscaler and a PodDisruptionBudget that select it; the NetworkPolicies, evaluated, let only the gateway reach the services (and mfa
 // reach delivery); the ConfigMap's TOML is deploy/idp.toml with only the listed differences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,14 +57,30 @@ for (const name of SERVICES) {
     assert.equal(env[`IDP_${name.toUpperCase()}_LISTEN`], `0.0.0.0:${port}`, 'it listens on all interfaces, on the configured port');
     assert.deepEqual(Object.keys(env).sort(), ['IDP_CONFIG', `IDP_${name.toUpperCase()}_LISTEN`].sort(), 'everything else comes from the ConfigMap');
     assert.equal(c.ports[0].containerPort, port);
+    // /metrics on the port metrics_listen names, announced for scraping.
+    const metricsPort = portOf(k8sToml.get(`${name}.metrics_listen`));
+    assert.equal(k8sToml.get(`${name}.metrics_listen`), `0.0.0.0:${metricsPort}`);
+    assert.ok(c.ports.some((p) => p.name === 'metrics' && p.containerPort === metricsPort), 'a port named metrics');
+    assert.notEqual(metricsPort, port);
+    const ann = dep.spec.template.metadata.annotations ?? {};
+    assert.deepEqual([ann['prometheus.io/scrape'], ann['prometheus.io/port'], ann['prometheus.io/path']],
+      ['true', String(metricsPort), '/metrics']);
+    // Mutual TLS: its own certificate Secret where rpc.tls_* point.
+    const tlsVol = pod.volumes.find((v) => v.secret?.secretName === `idp-tls-${name}`);
+    assert.ok(tlsVol, `${name} mounts the Secret idp-tls-${name}`);
+    assert.ok(c.volumeMounts.some((m) => m.name === tlsVol.name && m.mountPath === '/etc/idp-tls' && m.readOnly));
+    assert.equal(tlsVol.secret.defaultMode & 0o007, 0, 'the key is not world-readable');
+    for (const k of ['cert', 'key', 'ca']) assert.ok(k8sToml.get(`rpc.tls_${k}`)?.startsWith('/etc/idp-tls/'));
     const configVol = pod.volumes.find((v) => v.configMap?.name === 'idp-config');
     assert.ok(c.volumeMounts.some((m) => m.name === configVol.name && m.mountPath === '/etc/idp' && m.readOnly));
     if (name === 'gateway') {
       assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port });
       assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port });
     } else {
-      assert.deepEqual(c.readinessProbe.grpc, { port }, 'readiness: grpc.health.v1');
-      assert.deepEqual(c.livenessProbe.grpc, { port }, 'liveness: grpc.health.v1');
+      const metricsPort = portOf(k8sToml.get(`${name}.metrics_listen`));
+      assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: metricsPort }, 'readiness: grpc.health.v1 status over HTTP');
+      assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: metricsPort }, 'liveness: the process serves');
+      assert.equal(c.readinessProbe.grpc, undefined, 'no native grpc probe: it cannot do mutual TLS');
     }
     assert.ok(c.startupProbe, 'a startup probe covers migrations and first-start key creation');
     assert.ok(c.livenessProbe.failureThreshold > c.readinessProbe.failureThreshold ||
@@ -77,7 +94,7 @@ for (const name of SERVICES) {
     assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
     assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
     // Only the secrets it needs, as files for the entrypoint, readable by the pod's group.
-    const secretVol = pod.volumes.find((v) => v.secret);
+    const secretVol = pod.volumes.find((v) => v.secret?.secretName === 'idp-secrets');
     const keys = secretVol ? secretVol.secret.items.map((i) => i.key).sort() : [];
     assert.deepEqual(keys, SECRETS[name], `${name} gets exactly ${SECRETS[name].join(', ') || 'no secret'}`);
     if (secretVol) {
@@ -128,7 +145,14 @@ test('NetworkPolicies, evaluated: only the gateway reaches the services, and mfa
     const from = [...SERVICES, 'outside'].filter((f) => allowed(f, to, port));
     assert.deepEqual(from.sort(), expected[to].sort(), `who reaches ${to}:${port}`);
     assert.equal(allowed('gateway', to, 9999), false, `no other port of ${to} is open`);
+    // The metrics port: nobody in the namespace (Prometheus comes from the namespace monitoring).
+    const metricsPort = portOf(k8sToml.get(`${to}.metrics_listen`));
+    assert.deepEqual([...SERVICES, 'outside'].filter((f) => allowed(f, to, metricsPort)), [], `nobody here reaches ${to}:${metricsPort}`);
   }
+  const monitoring = policies.find((p) => p.metadata.name === 'metrics-from-monitoring');
+  assert.deepEqual(monitoring.spec.ingress[0].from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
+  const metricsPorts = SERVICES.map((s) => portOf(k8sToml.get(`${s}.metrics_listen`))).sort();
+  assert.deepEqual(monitoring.spec.ingress[0].ports.map((p) => p.port).sort(), metricsPorts, 'monitoring reaches exactly the metrics ports');
 });
 
 test('the ConfigMap is deploy/idp.toml with the cluster\'s addresses and production providers only', (t) => {
@@ -140,6 +164,12 @@ test('the ConfigMap is deploy/idp.toml with the cluster\'s addresses and product
   const ALLOWED = [
     { keys: /^issuer$/, why: 'the public https URL', ok: (c) => /^https:\/\/[^/]+$/.test(c) },
     { keys: /^(auth|mfa|delivery|token|gateway)\.listen$/, why: 'each service by its Service name, same port (pods listen on 0.0.0.0)', ok: (c, r, key) => c === `${key.split('.')[0]}:${portOf(r)}` },
+    { keys: /^(auth|mfa|delivery|token|gateway)\.metrics_listen$/, why: 'metrics on all interfaces of the pod (NetworkPolicy: the namespace monitoring only), same port', ok: (c, r) => c === `0.0.0.0:${portOf(r)}` },
+    {
+      keys: /^rpc\.tls_(cert|key|ca)$/,
+      why: 'mutual TLS between the services, each pod with its own Secret idp-tls-<service> (make run: plaintext on loopback)',
+      ok: (c, r, key) => r === undefined && c === { 'rpc.tls_cert': '/etc/idp-tls/tls.crt', 'rpc.tls_key': '/etc/idp-tls/tls.key', 'rpc.tls_ca': '/etc/idp-tls/ca.crt' }[key],
+    },
     { keys: /^postgres\.dsn$/, why: 'your PostgreSQL; same user and database', ok: same },
     { keys: /^redis\.url$/, why: 'your Redis; same database', ok: same },
     {

@@ -5,6 +5,7 @@
 #include "idp/mfa/v1/mfa.grpc.pb.h"
 #include "idp/rpc/channel.hpp"
 #include "idp/rpc/status.hpp"
+#include "idp/rpc/tls.hpp"
 #include "idp/token/v1/token.grpc.pb.h"
 
 #include <CLI/CLI.hpp>
@@ -174,6 +175,8 @@ int Run(int argc, char** argv) {
   }
 
   try {
+    // Services that require mutual TLS take idpctl's certificate from [rpc] tls_* as well.
+    rpc::SetDefaultTls(rpc::LoadTlsConfig(Config::Load(g.config_path)));
     if (users->parsed()) {
       auto stub = auth::v1::AuthService::NewStub(
           rpc::MakeChannel(Target(g, g.auth_target, "auth.listen", "127.0.0.1:7001")));

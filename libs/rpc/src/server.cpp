@@ -1,13 +1,66 @@
 #include "idp/rpc/server.hpp"
 
+#include "idp/rpc/call_metrics.hpp"
+#include "idp/rpc/tls.hpp"
+
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <csignal>
 #include <stdexcept>
 
 namespace idp::rpc {
+namespace {
+
+namespace gx = grpc::experimental;
+
+/// Times one call from its arrival to the status it sends, and records it.
+class MetricsInterceptor final : public gx::Interceptor {
+ public:
+  MetricsInterceptor(CallMetrics& metrics, const char* method)
+      : metrics_(metrics), method_(method ? method : ""), start_(std::chrono::steady_clock::now()) {}
+
+  // gx::Interceptor
+  void Intercept(gx::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(gx::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const auto code = static_cast<int>(methods->GetSendStatus().error_code());
+      metrics_.Record(method_, code,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+                          .count());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  CallMetrics& metrics_;
+  std::string_view method_;  ///< gRPC's static method name, alive for the server's life
+  std::chrono::steady_clock::time_point start_;
+};
+
+class MetricsInterceptorFactory final : public gx::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(CallMetrics& metrics) : metrics_(metrics) {}
+  gx::Interceptor* CreateServerInterceptor(gx::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(metrics_, info->method());
+  }
+
+ private:
+  CallMetrics& metrics_;
+};
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsConfig& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = tls.ca;
+  options.pem_key_cert_pairs.push_back({tls.private_key, tls.cert_chain});
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
 
 GrpcServer::GrpcServer(const ServerOptions& options, const std::vector<grpc::Service*>& services)
     : grace_(options.shutdown_grace) {
@@ -16,7 +69,14 @@ GrpcServer::GrpcServer(const ServerOptions& options, const std::vector<grpc::Ser
   grpc::ResourceQuota quota("idp");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options.listen,
+                           ServerCredentials(options.tls ? *options.tls : DefaultTls()), &port_);
+  if (options.metrics) {
+    call_metrics_ = std::make_unique<CallMetrics>(*options.metrics, CallMetrics::Side::kServer);
+    std::vector<std::unique_ptr<gx::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<MetricsInterceptorFactory>(*call_metrics_));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   // Clients reconnect at least every 5 minutes, so new instances behind a Kubernetes Service
   // get their share of long-lived channels.
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, 5 * 60 * 1000);
@@ -34,6 +94,7 @@ GrpcServer::~GrpcServer() {
 }
 
 void GrpcServer::SetServing(bool serving) {
+  serving_ = serving;
   if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
 }
 

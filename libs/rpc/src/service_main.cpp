@@ -2,6 +2,7 @@
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
 #include "idp/rpc/server.hpp"
+#include "idp/rpc/tls.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,13 @@ int ServiceMain(int argc, char** argv, std::string_view service,
     Config config = Config::Load(path);
     log::Init(service, config.GetString("log.level", "info"));
     crypto::Init();
+    // Every server and channel of the process uses it (mutual TLS, or plaintext when unset).
+    SetDefaultTls(LoadTlsConfig(config));
+    if (DefaultTls().enabled()) {
+      log::Info("gRPC between services uses mutual TLS");
+    } else {
+      log::Info("gRPC between services is plaintext (rpc.tls_* unset)");
+    }
     int rc = run(config);
     log::Info("stopped", {{"exit_code", rc}});
     log::Flush();

@@ -61,7 +61,10 @@ std::unique_ptr<pqxx::connection> PgPool::Acquire() {
   std::unique_lock lock(mu_);
   const bool ready = cv_.wait_for(lock, options_.acquire_timeout,
                                   [this] { return !idle_.empty() || open_ < options_.size; });
-  if (!ready) return nullptr;
+  if (!ready) {
+    ++acquire_timeouts_;
+    return nullptr;
+  }
   if (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
@@ -79,6 +82,11 @@ std::unique_ptr<pqxx::connection> PgPool::Acquire() {
     // libpq's message names host and port, never the password.
     throw OpenFailed(FirstLine(e.what()));
   }
+}
+
+PoolStats PgPool::Stats() {
+  std::lock_guard lock(mu_);
+  return {open_ - idle_.size(), open_, options_.size, acquire_timeouts_};
 }
 
 void PgPool::Release(std::unique_ptr<pqxx::connection> conn, bool broken) {

@@ -271,7 +271,10 @@ std::unique_ptr<RedisClient::Conn> RedisClient::Acquire() {
   const bool ready = cv_.wait_for(lock, options_.acquire_timeout, [this] {
     return !idle_.empty() || open_ < options_.pool_size;
   });
-  if (!ready) return nullptr;
+  if (!ready) {
+    ++acquire_timeouts_;
+    return nullptr;
+  }
   if (!idle_.empty()) {
     auto conn = std::move(idle_.back());
     idle_.pop_back();
@@ -279,6 +282,11 @@ std::unique_ptr<RedisClient::Conn> RedisClient::Acquire() {
   }
   ++open_;  // the slot is counted now; the connection is made outside the lock
   return std::make_unique<Conn>();
+}
+
+PoolStats RedisClient::Stats() {
+  std::lock_guard lock(mu_);
+  return {open_ - idle_.size(), open_, options_.pool_size, acquire_timeouts_};
 }
 
 void RedisClient::Release(std::unique_ptr<Conn> conn) {

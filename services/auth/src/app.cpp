@@ -7,12 +7,16 @@
 
 #include "idp/common/config.hpp"
 #include "idp/common/log.hpp"
+#include "idp/metrics/exporter.hpp"
+#include "idp/metrics/registry.hpp"
 #include "idp/rpc/server.hpp"
+#include "idp/store/pool_metrics.hpp"
 #include "idp/store/pg.hpp"
 
 namespace idp::auth {
 
 int RunApp(const Config& config) {
+  metrics::Registry registry;  // outlives the server and the exporter that use it
   store::PgPool pool({config.GetString("auth.postgres_dsn", config.RequireString("postgres.dsn")),
                       static_cast<std::size_t>(config.GetInt("auth.pool_size", 8))});
   int applied = store::Migrate(pool, Migrations()).value();
@@ -34,13 +38,18 @@ int RunApp(const Config& config) {
   lockout.lock = config.GetSeconds("auth.lockout_duration", lockout.lock);
   AuthService service(store, params, lockout);
   AuthGrpcHandler handler(service);
-  rpc::GrpcServer server({config.GetString("auth.listen", "127.0.0.1:7001"),
-                          static_cast<int>(config.GetInt("auth.max_threads", 32))},
-                         {&handler});
+  store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }}});
+  rpc::ServerOptions options{config.GetString("auth.listen", "127.0.0.1:7001"),
+                             static_cast<int>(config.GetInt("auth.max_threads", 32))};
+  options.metrics = &registry;
+  rpc::GrpcServer server(options, {&handler});
+  auto exporter = metrics::StartExporter(config, "auth.metrics_listen", registry,
+                                         [&server] { return server.serving(); });
   log::Info("serving", {{"port", server.port()}});
   int sig = rpc::WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}});
   server.Shutdown();
+  if (exporter) exporter->Stop();
   return 0;
 }
 

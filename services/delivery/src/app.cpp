@@ -16,7 +16,10 @@
 #include "idp/common/config.hpp"
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
+#include "idp/metrics/exporter.hpp"
+#include "idp/metrics/registry.hpp"
 #include "idp/rpc/server.hpp"
+#include "idp/store/pool_metrics.hpp"
 #include "idp/store/redis.hpp"
 
 #include <unistd.h>
@@ -203,9 +206,20 @@ int RunApp(const Config& config) {
                         metrics, clock, dopt);
   DeliveryGrpcHandler handler(service, metrics, [&outbox] { return outbox.Depth(); });
 
-  rpc::GrpcServer server({config.GetString("delivery.listen", "127.0.0.1:7003"),
-                          static_cast<int>(config.GetInt("delivery.max_threads", 16))},
-                         {&handler});
+  // /metrics: the calls and the pool, then this instance's delivery counters and the shared
+  // outbox's depth (omitted while Redis is down), the text GetMetrics also returns.
+  metrics::Registry registry;
+  store::ExportPoolMetrics(registry, {{"redis", [&redis] { return redis.Stats(); }}});
+  registry.AddTextSource([&metrics, &outbox] {
+    auto depth = outbox.Depth();
+    return metrics.Render(depth ? &*depth : nullptr);
+  });
+  rpc::ServerOptions options{config.GetString("delivery.listen", "127.0.0.1:7003"),
+                             static_cast<int>(config.GetInt("delivery.max_threads", 16))};
+  options.metrics = &registry;
+  rpc::GrpcServer server(options, {&handler});
+  auto exporter = metrics::StartExporter(config, "delivery.metrics_listen", registry,
+                                         [&server] { return server.serving(); });
   dispatcher.Start();
   log::Info("serving", {{"port", server.port()},
                         {"email", providers.email ? providers.email->Name() : "none"},
@@ -215,6 +229,7 @@ int RunApp(const Config& config) {
   int sig = rpc::WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}});
   server.Shutdown();
+  if (exporter) exporter->Stop();
   dispatcher.Stop();
   return 0;
 }

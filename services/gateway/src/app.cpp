@@ -6,12 +6,17 @@
 #include "idp/common/config.hpp"
 #include "idp/common/log.hpp"
 #include "idp/http/server.hpp"
+#include "idp/metrics/exporter.hpp"
+#include "idp/metrics/registry.hpp"
+#include "idp/rpc/call_metrics.hpp"
 #include "idp/rpc/server.hpp"
+#include "idp/store/pool_metrics.hpp"
 #include "idp/store/redis.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <thread>
 
 namespace idp::gateway {
@@ -37,6 +42,10 @@ int RunApp(const Config& config) {
   std::string issuer = config.RequireString("issuer");
   while (!issuer.empty() && issuer.back() == '/') issuer.pop_back();
 
+  metrics::Registry registry;  // outlives everything that counts in it
+  GatewayMetrics gateway_metrics(registry);
+  rpc::CallMetrics client_metrics(registry, rpc::CallMetrics::Side::kClient);
+
   auto redis_options =
       store::ParseRedisUrl(config.GetString("gateway.redis_url", config.RequireString("redis.url")))
           .value();
@@ -57,7 +66,8 @@ int RunApp(const Config& config) {
       config.GetString("gateway.delivery",
                        config.GetString("delivery.listen", "127.0.0.1:7003")),
       config.GetString("gateway.token", config.GetString("token.listen", "127.0.0.1:7004"))};
-  Upstreams upstreams(targets);
+  Upstreams upstreams(targets, &client_metrics);
+  store::ExportPoolMetrics(registry, {{"redis", [&redis] { return redis.Stats(); }}});
 
   GatewayConfig gc;
   gc.issuer = issuer;
@@ -76,8 +86,17 @@ int RunApp(const Config& config) {
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
                       gc.secure_cookies ? "__Host-idp_remember" : "idp_remember",
                       gc.secure_cookies ? "__Host-idp_lang" : "idp_lang"};
-  Context ctx{gc,      cookies, upstreams, sessions, limiter, Pages(gc.product, gc.logo_url, !gc.accent_color.empty()), BuildDiscovery(issuer),
-              {},      {},      0};
+  Context ctx{gc,
+              cookies,
+              upstreams,
+              sessions,
+              limiter,
+              Pages(gc.product, gc.logo_url, !gc.accent_color.empty()),
+              BuildDiscovery(issuer),
+              {},
+              {},
+              0,
+              &gateway_metrics};
 
   auto [host, port] = SplitHostPort(config.GetString("gateway.listen", "127.0.0.1:8080"));
   http::ServerOptions options;
@@ -100,8 +119,15 @@ int RunApp(const Config& config) {
   }
 
   boost::asio::io_context ioc;
-  http::Server server(ioc, options, [&ctx](http::Request& req) { return Dispatch(ctx, req); });
+  http::Server server(ioc, options,
+                      [&ctx](http::Request& req) { return DispatchObserved(ctx, req); });
   server.Start();
+  // /metrics on a listener of its own (gateway.metrics_listen, loopback by default in
+  // deploy/idp.toml), never on the public one: the numbers describe traffic and backends.
+  // Ready while serving and until shutdown begins (the public /readyz also checks backends).
+  std::atomic<bool> serving{true};
+  auto exporter = metrics::StartExporter(config, "gateway.metrics_listen", registry,
+                                         [&serving] { return serving.load(); });
   log::Info("serving", {{"port", static_cast<std::int64_t>(server.port())}, {"issuer", issuer}});
 
   auto threads = static_cast<int>(
@@ -113,12 +139,14 @@ int RunApp(const Config& config) {
   int sig = rpc::WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}});
   // Stop accepting, let in-flight requests finish, then stop the loop.
+  serving = false;
   server.Stop();
   guard.reset();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ioc.stop();
   for (auto& t : workers) t.join();
   redis_pool.join();
+  if (exporter) exporter->Stop();
   return 0;
 }
 

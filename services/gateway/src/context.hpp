@@ -2,6 +2,7 @@
 /// @file What every route handler needs: configuration, upstream clients, browser state, pages,
 /// and the helpers that keep responses uniform (security headers, errors, cookies).
 
+#include "gateway_metrics.hpp"
 #include "pages.hpp"
 #include "rate_limiter.hpp"
 #include "sessions.hpp"
@@ -61,6 +62,8 @@ struct Context {
   std::mutex jwks_mu;
   std::string jwks_json;
   std::int64_t jwks_fetched_at = 0;
+
+  GatewayMetrics* metrics = nullptr;  ///< null in tests that build a Context without one
 };
 
 using Response = http::Response;
@@ -197,5 +200,7 @@ std::string BuildDiscovery(const std::string& issuer);
 /// Routes a request to its handler (method and path), with uniform 404/405 answers, and adds
 /// the headers every response carries (HSTS over TLS).
 Awaitable<Response> Dispatch(Context& ctx, Request& req);
+/// Dispatch, counted and timed in ctx.metrics (an escaping exception counts as a 500).
+Awaitable<Response> DispatchObserved(Context& ctx, Request& req);
 
 }  // namespace idp::gateway

@@ -5,6 +5,8 @@
 
 #include "idp/common/log.hpp"
 
+#include <chrono>
+
 namespace idp::gateway {
 
 void AddPageHeaders(Response& r) {
@@ -111,6 +113,24 @@ Awaitable<Response> Route(Context& ctx, Request& req);
 
 }  // namespace
 
+Awaitable<Response> DispatchObserved(Context& ctx, Request& req) {
+  if (ctx.metrics == nullptr) co_return co_await Dispatch(ctx, req);
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [&start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  int status = 500;  // what the server answers when the handler throws
+  try {
+    Response r = co_await Dispatch(ctx, req);
+    status = r.status;
+    ctx.metrics->Request(req.path, req.method, status, seconds());
+    co_return r;
+  } catch (...) {
+    ctx.metrics->Request(req.path, req.method, status, seconds());
+    throw;
+  }
+}
+
 Awaitable<Response> Dispatch(Context& ctx, Request& req) {
   Response r = co_await Route(ctx, req);
   // RFC 6797: only over TLS (here or at a trusted proxy), never over plain HTTP.
@@ -120,6 +140,7 @@ Awaitable<Response> Dispatch(Context& ctx, Request& req) {
 
 namespace {
 
+// The routes here and kRouteTemplates (gateway_metrics.hpp) name the same paths.
 Awaitable<Response> Route(Context& ctx, Request& req) {
   const std::string& p = req.path;
   const std::string& m = req.method;

@@ -17,11 +17,13 @@ struct Upstreams::Stubs {
   std::map<std::string, std::unique_ptr<HealthStub>, std::less<>> health;
 };
 
-Upstreams::Upstreams(const UpstreamTargets& t) : stubs_(std::make_unique<Stubs>()) {
-  auto auth = rpc::MakeChannel(t.auth);
-  auto mfa = rpc::MakeChannel(t.mfa);
-  auto delivery = rpc::MakeChannel(t.delivery);
-  auto token = rpc::MakeChannel(t.token);
+Upstreams::Upstreams(const UpstreamTargets& t, rpc::CallMetrics* metrics)
+    : stubs_(std::make_unique<Stubs>()) {
+  const rpc::ChannelOptions options{nullptr, metrics};
+  auto auth = rpc::MakeChannel(t.auth, options);
+  auto mfa = rpc::MakeChannel(t.mfa, options);
+  auto delivery = rpc::MakeChannel(t.delivery, options);
+  auto token = rpc::MakeChannel(t.token, options);
   stubs_->auth = auth::v1::AuthService::NewStub(auth);
   stubs_->mfa = mfa::v1::MfaService::NewStub(mfa);
   stubs_->token = token::v1::TokenService::NewStub(token);

@@ -12,6 +12,10 @@
 #include <memory>
 #include <string>
 
+namespace idp::rpc {
+class CallMetrics;
+}
+
 namespace idp::gateway {
 
 template <class T>
@@ -26,7 +30,8 @@ struct UpstreamTargets {
 /// itself come back as Error (kUnavailable, kDeadlineExceeded, ...).
 class Upstreams {
  public:
-  explicit Upstreams(const UpstreamTargets& targets);
+  /// Calls are counted in `metrics` when given (idp_grpc_client_*).
+  explicit Upstreams(const UpstreamTargets& targets, rpc::CallMetrics* metrics = nullptr);
   ~Upstreams();
 
   Awaitable<Result<auth::v1::VerifyPasswordResponse>> VerifyPassword(

@@ -9,7 +9,11 @@
 
 #include "idp/common/config.hpp"
 #include "idp/common/log.hpp"
+#include "idp/metrics/exporter.hpp"
+#include "idp/metrics/registry.hpp"
 #include "idp/rpc/server.hpp"
+#include "idp/rpc/call_metrics.hpp"
+#include "idp/store/pool_metrics.hpp"
 #include "idp/store/pg.hpp"
 #include "idp/store/redis.hpp"
 
@@ -20,6 +24,8 @@ int RunApp(const Config& config) {
   auto master = crypto::Aead::FromEncodedKey(config.RequireString("master_key"));
   if (!master) throw std::runtime_error("IDP_MASTER_KEY must be 32 bytes (hex or base64)");
 
+  metrics::Registry registry;  // outlives the server, channel and exporter that use it
+  rpc::CallMetrics client_metrics(registry, rpc::CallMetrics::Side::kClient);
   store::PgPool pool({config.GetString("mfa.postgres_dsn", config.RequireString("postgres.dsn")),
                       static_cast<std::size_t>(config.GetInt("mfa.pool_size", 8))});
   int applied = store::Migrate(pool, Migrations()).value();
@@ -40,17 +46,24 @@ int RunApp(const Config& config) {
   PgFactorStore factors(pool);
   ChallengeStore challenges(redis, std::chrono::seconds(600));
   auto delivery = MakeGrpcDeliveryClient(
-      config.GetString("mfa.delivery", config.GetString("delivery.listen", "127.0.0.1:7003")));
+      config.GetString("mfa.delivery", config.GetString("delivery.listen", "127.0.0.1:7003")),
+      &client_metrics);
   MfaService service(factors, challenges, *delivery, std::move(*master), clock, policy);
   BrowserStore browsers(pool);
   MfaGrpcHandler handler(service, browsers);
-  rpc::GrpcServer server({config.GetString("mfa.listen", "127.0.0.1:7002"),
-                          static_cast<int>(config.GetInt("mfa.max_threads", 32))},
-                         {&handler});
+  store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }},
+                                      {"redis", [&redis] { return redis.Stats(); }}});
+  rpc::ServerOptions options{config.GetString("mfa.listen", "127.0.0.1:7002"),
+                             static_cast<int>(config.GetInt("mfa.max_threads", 32))};
+  options.metrics = &registry;
+  rpc::GrpcServer server(options, {&handler});
+  auto exporter = metrics::StartExporter(config, "mfa.metrics_listen", registry,
+                                         [&server] { return server.serving(); });
   log::Info("serving", {{"port", server.port()}});
   int sig = rpc::WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}});
   server.Shutdown();
+  if (exporter) exporter->Stop();
   return 0;
 }
 

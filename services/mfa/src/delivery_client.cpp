@@ -28,8 +28,8 @@ std::string RefusalText(dv1::Refusal r) {
 
 class GrpcDeliveryClient final : public DeliveryClient {
  public:
-  explicit GrpcDeliveryClient(const std::string& target)
-      : stub_(dv1::DeliveryService::NewStub(rpc::MakeChannel(target))) {}
+  GrpcDeliveryClient(const std::string& target, rpc::CallMetrics* metrics)
+      : stub_(dv1::DeliveryService::NewStub(rpc::MakeChannel(target, {nullptr, metrics}))) {}
 
   Result<SendResult> SendEmail(const std::string& key, const std::string& to, CodePurpose purpose,
                                const std::string& code) override {
@@ -111,8 +111,9 @@ class GrpcDeliveryClient final : public DeliveryClient {
 
 }  // namespace
 
-std::unique_ptr<DeliveryClient> MakeGrpcDeliveryClient(const std::string& target) {
-  return std::make_unique<GrpcDeliveryClient>(target);
+std::unique_ptr<DeliveryClient> MakeGrpcDeliveryClient(const std::string& target,
+                                                       rpc::CallMetrics* metrics) {
+  return std::make_unique<GrpcDeliveryClient>(target, metrics);
 }
 
 }  // namespace idp::mfa

@@ -8,6 +8,10 @@
 #include <memory>
 #include <string>
 
+namespace idp::rpc {
+class CallMetrics;
+}
+
 namespace idp::mfa {
 
 struct SendResult {
@@ -41,7 +45,9 @@ class DeliveryClient {
                                                         const std::string& factor_name) = 0;
 };
 
-/// Over gRPC (idp.delivery.v1), with a deadline and the thread's request id.
-std::unique_ptr<DeliveryClient> MakeGrpcDeliveryClient(const std::string& target);
+/// Over gRPC (idp.delivery.v1), with a deadline and the thread's request id; calls are counted
+/// in `metrics` when given.
+std::unique_ptr<DeliveryClient> MakeGrpcDeliveryClient(const std::string& target,
+                                                       rpc::CallMetrics* metrics = nullptr);
 
 }  // namespace idp::mfa

@@ -12,7 +12,10 @@
 
 #include "idp/common/config.hpp"
 #include "idp/common/log.hpp"
+#include "idp/metrics/exporter.hpp"
+#include "idp/metrics/registry.hpp"
 #include "idp/rpc/server.hpp"
+#include "idp/store/pool_metrics.hpp"
 #include "idp/store/pg.hpp"
 #include "idp/store/redis.hpp"
 
@@ -23,6 +26,7 @@ int RunApp(const Config& config) {
   auto master = crypto::Aead::FromEncodedKey(config.RequireString("master_key"));
   if (!master) throw std::runtime_error("IDP_MASTER_KEY must be 32 bytes (hex or base64)");
 
+  metrics::Registry registry;  // outlives the server and the exporter that use it
   store::PgPool pool({config.GetString("token.postgres_dsn", config.RequireString("postgres.dsn")),
                       static_cast<std::size_t>(config.GetInt("token.pool_size", 16))});
   int applied = store::Migrate(pool, Migrations()).value();
@@ -62,13 +66,19 @@ int RunApp(const Config& config) {
   if (*seeded) log::Info("configured clients applied", {{"count", *seeded}});
   HttpLogoutNotifier notifier(keys, tc.issuer);
   TokenGrpcHandler handler(service, keys, notifier);
-  rpc::GrpcServer server({config.GetString("token.listen", "127.0.0.1:7004"),
-                          static_cast<int>(config.GetInt("token.max_threads", 64))},
-                         {&handler});
+  store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }},
+                                      {"redis", [&redis] { return redis.Stats(); }}});
+  rpc::ServerOptions options{config.GetString("token.listen", "127.0.0.1:7004"),
+                             static_cast<int>(config.GetInt("token.max_threads", 64))};
+  options.metrics = &registry;
+  rpc::GrpcServer server(options, {&handler});
+  auto exporter = metrics::StartExporter(config, "token.metrics_listen", registry,
+                                         [&server] { return server.serving(); });
   log::Info("serving", {{"port", server.port()}});
   int sig = rpc::WaitForShutdownSignal();
   log::Info("shutting down", {{"signal", sig}});
   server.Shutdown();
+  if (exporter) exporter->Stop();
   return 0;
 }
 

@@ -52,8 +52,14 @@ export function idpctl(stack, args, input) {
   return JSON.parse(out.toString());
 }
 
-/** Starts the stack; `env` adds IDP_* overrides (e.g. IDP_TOKEN_KEY_PUBLISH_AHEAD). */
-export async function startStack(name = 'e2e', { env: extraEnv = {}, config: extraConfig = '' } = {}) {
+/**
+ * Starts the stack; `env` adds IDP_* overrides (e.g. IDP_TOKEN_KEY_PUBLISH_AHEAD). Every process
+ * serves /metrics on a loopback port of its own (`stack.metricsPorts[service]`). With `tls` (a
+ * directory made by deploy/gen-certs.sh with a certificate per service and one named `idpctl`)
+ * gRPC between the services is mutual TLS: each process gets its own certificate through
+ * IDP_RPC_TLS_*, and the configuration file names idpctl's.
+ */
+export async function startStack(name = 'e2e', { env: extraEnv = {}, config: extraConfig = '', tls } = {}) {
   const pgAdmin = required('IDP_TEST_PG_DSN');
   const redisUrl = new URL(required('IDP_TEST_REDIS_URL'));
   const db = `${name}_${randomBytes(4).toString('hex')}`;
@@ -64,7 +70,11 @@ export async function startStack(name = 'e2e', { env: extraEnv = {}, config: ext
   const dir = path.join(root, 'tests/e2e/.artifacts', db);
   mkdirSync(dir, { recursive: true });
   const ports = {};
-  for (const s of ['gateway', 'auth', 'mfa', 'delivery', 'token']) ports[s] = await freePort();
+  const metricsPorts = {};
+  for (const s of ['gateway', 'auth', 'mfa', 'delivery', 'token']) {
+    ports[s] = await freePort();
+    metricsPorts[s] = await freePort();
+  }
   const issuer = `http://127.0.0.1:${ports.gateway}`;
   // Each stack gets its own Redis database number, so stacks never share keys.
   const redisDb = 1 + (parseInt(randomBytes(1).toString('hex'), 16) % 15);
@@ -79,15 +89,24 @@ dsn = "${dsn}"
 url = "redis://${redisUrl.host}/${redisDb}"
 [auth]
 listen = "127.0.0.1:${ports.auth}"
+metrics_listen = "127.0.0.1:${metricsPorts.auth}"
 [mfa]
 listen = "127.0.0.1:${ports.mfa}"
+metrics_listen = "127.0.0.1:${metricsPorts.mfa}"
 [delivery]
 listen = "127.0.0.1:${ports.delivery}"
+metrics_listen = "127.0.0.1:${metricsPorts.delivery}"
 [token]
 listen = "127.0.0.1:${ports.token}"
+metrics_listen = "127.0.0.1:${metricsPorts.token}"
 [gateway]
 listen = "127.0.0.1:${ports.gateway}"
-${extraConfig}`;
+metrics_listen = "127.0.0.1:${metricsPorts.gateway}"
+${tls ? `[rpc]
+tls_cert = "${path.join(tls, 'idpctl/tls.crt')}"
+tls_key = "${path.join(tls, 'idpctl/tls.key')}"
+tls_ca = "${path.join(tls, 'idpctl/ca.crt')}"
+` : ''}${extraConfig}`;
   const configPath = path.join(dir, 'idp.toml');
   writeFileSync(configPath, config);
   const env = { ...process.env, IDP_CONFIG: configPath, IDP_MASTER_KEY: randomBytes(32).toString('hex'), ...extraEnv };
@@ -97,12 +116,17 @@ ${extraConfig}`;
     const log = path.join(dir, `${s}.log`);
     const { openSync } = await import('node:fs');
     const fd = openSync(log, 'a');
-    const p = spawn(path.join(build, `services/${s}/idp-${s}`), [], { env, stdio: ['ignore', fd, fd] });
+    const own = tls ? {
+      IDP_RPC_TLS_CERT: path.join(tls, s, 'tls.crt'),
+      IDP_RPC_TLS_KEY: path.join(tls, s, 'tls.key'),
+      IDP_RPC_TLS_CA: path.join(tls, s, 'ca.crt'),
+    } : {};
+    const p = spawn(path.join(build, `services/${s}/idp-${s}`), [], { env: { ...env, ...own }, stdio: ['ignore', fd, fd] });
     p.name = s;
     p.log = log;
     procs.push(p);
   }
-  const stack = { issuer, ports, procs, dir, configPath, dsn: dsn.toString() };
+  const stack = { issuer, ports, metricsPorts, procs, dir, configPath, dsn: dsn.toString() };
   try {
     await waitReady(`${issuer}/readyz`, procs);
   } catch (e) {

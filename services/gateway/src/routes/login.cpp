@@ -185,6 +185,7 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
                                               std::chrono::seconds(60));
   if (!wait) co_return UpstreamErrorPage(ctx, req, wait.error());
   if (*wait > 0) {
+    if (ctx.metrics) ctx.metrics->RateLimited("login_address");
     auto r = ErrorPage(ctx, req, 429, "Too many attempts",
                        "There were too many failed sign-ins from your network.",
                        "Wait a minute, then try again.");

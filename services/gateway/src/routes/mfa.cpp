@@ -152,6 +152,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
       co_return UpstreamErrorPage(ctx, req, sent.error());
     }
     if (!sent->error().empty()) {
+      if (ctx.metrics) ctx.metrics->RateLimited("mfa_send_refused");
       view.error = sent->error();
       co_return MfaPage(ctx, req, 429, view);
     }
@@ -236,6 +237,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     case R::OUTCOME_LOCKED: {
       Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
       (void)deleted;
+      if (ctx.metrics) ctx.metrics->RateLimited("mfa_verify");
       auto r = ErrorPage(ctx, req, 429, "Too many wrong codes",
                          "Verification is paused for your account after too many wrong codes.",
                          "Try again in 15 minutes.");

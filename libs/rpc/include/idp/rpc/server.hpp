@@ -8,6 +8,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -20,7 +21,14 @@ class Server;
 class Service;
 }  // namespace grpc
 
+namespace idp::metrics {
+class Registry;
+}
+
 namespace idp::rpc {
+
+struct TlsConfig;
+class CallMetrics;
 
 /// The metadata key that carries the request id from the gateway through every hop.
 inline constexpr std::string_view kRequestIdKey = "x-request-id";
@@ -29,6 +37,10 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:0";  ///< host:port; port 0 picks a free one
   int max_threads = 32;                ///< grpc::ResourceQuota::SetMaxThreads
   std::chrono::seconds shutdown_grace{5};
+  /// When set, every call is counted and timed there (idp_grpc_server_*, call_metrics.hpp).
+  metrics::Registry* metrics = nullptr;
+  /// Mutual TLS; null means the process default (DefaultTls(), plaintext when not enabled).
+  const TlsConfig* tls = nullptr;
 };
 
 /// A running gRPC server with the health service. Thread-safe.
@@ -46,8 +58,13 @@ class GrpcServer {
   void SetServing(bool serving);
   /// Reports NOT_SERVING, then stops: in-flight calls get `shutdown_grace` to finish.
   void Shutdown();
+  /// What the health service reports (SERVING after start, NOT_SERVING from Shutdown on), for
+  /// the HTTP /readyz beside /metrics.
+  bool serving() const { return serving_.load(); }
 
  private:
+  std::unique_ptr<CallMetrics> call_metrics_;
+  std::atomic<bool> serving_{false};
   std::unique_ptr<grpc::Server> server_;
   std::vector<std::string> service_names_;
   std::chrono::seconds grace_;

@@ -3,11 +3,13 @@
 /// exceptions into idp::Error. Include only in a service's store adapters.
 
 #include "idp/common/error.hpp"
+#include "idp/store/pool_stats.hpp"
 
 #include <pqxx/pqxx>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -68,6 +70,9 @@ class PgPool {
   /// True when a connection answers "SELECT 1" within a 1 s statement timeout (readiness).
   bool Ping();
 
+  /// The pool's use now. Thread-safe.
+  PoolStats Stats();
+
  private:
   std::unique_ptr<pqxx::connection> Acquire();
   void Release(std::unique_ptr<pqxx::connection> conn, bool broken);
@@ -81,6 +86,7 @@ class PgPool {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::size_t open_ = 0;
+  std::uint64_t acquire_timeouts_ = 0;
 };
 
 template <class T>

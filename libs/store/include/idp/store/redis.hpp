@@ -4,6 +4,7 @@
 /// starts with its owner's prefix ("token:", "gw:", "mfa:", ...).
 
 #include "idp/common/error.hpp"
+#include "idp/store/pool_stats.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -72,6 +73,9 @@ class RedisClient {
   /// True when PING answers PONG (readiness).
   bool Ping();
 
+  /// The pool's use now. Thread-safe.
+  PoolStats Stats();
+
  private:
   struct Conn;
   std::unique_ptr<Conn> Acquire();
@@ -84,6 +88,7 @@ class RedisClient {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Conn>> idle_;
   std::size_t open_ = 0;
+  std::uint64_t acquire_timeouts_ = 0;
   std::mutex scripts_mu_;
   std::unordered_map<std::string, std::string> script_shas_;  ///< script -> hex SHA-1
 };
