@@ -28,13 +28,19 @@ const PhoneNumberUtil& Util() {
   return *util;
 }
 
-/// "Brazil", "the Netherlands": a country name inside a sentence.
-std::string InCountry(const std::string& region) {
+std::string InCountry(const std::string& region) { return CountryInSentence(region); }
+
+}  // namespace
+
+std::string CountryInSentence(std::string_view region_view) {
+  const std::string region(region_view);
   static const std::set<std::string, std::less<>> kThe{"AE", "BS", "CD", "CF", "CG", "DO", "GB",
                                                         "GM", "KM", "KY", "MH", "MV", "NL", "PH",
                                                         "SB", "US", "VA", "VG", "VI"};
   return (kThe.count(region) ? "the " : "") + CountryName(region);
 }
+
+namespace {
 
 PhoneError Fail(Problem p, std::string message, std::string region = "") {
   return PhoneError{p, std::move(region), std::move(message)};
@@ -82,6 +88,21 @@ const char* kTooShort = "That number is too short: enter the whole mobile number
 const char* kTooLong = "That number is too long: enter one mobile number, without extension.";
 
 }  // namespace
+
+std::string_view ProblemName(Problem p) {
+  switch (p) {
+    case Problem::kEmpty: return "empty";
+    case Problem::kLetters: return "letters";
+    case Problem::kTooShort: return "too_short";
+    case Problem::kTooLong: return "too_long";
+    case Problem::kNoCountry: return "no_country";
+    case Problem::kUnknownCountryCode: return "unknown_country_code";
+    case Problem::kInvalidForRegion: return "invalid_for_region";
+    case Problem::kNotMobile: return "not_mobile";
+    case Problem::kUnsupportedCountry: return "unsupported_country";
+  }
+  return "unknown";
+}
 
 void throw_exception_from_error(const PhoneError& e, const boost::source_location& loc) {
   throw_exception_from_error(InvalidArgument(e.message), loc);

@@ -136,6 +136,9 @@ TEST_CASE("country names and region lists") {
   CHECK(CountryName("BR") == "Brazil");
   CHECK(CountryName("NL") == "Netherlands");
   CHECK(CountryName("DE") == "Germany");
+  CHECK(CountryInSentence("NL") == "the Netherlands");
+  CHECK(CountryInSentence("BR") == "Brazil");
+  CHECK(ParseRegionList(kDefaultSmsCountries).value().size() == 18);
   CHECK(IsSupportedRegion("GB"));
   CHECK_FALSE(IsSupportedRegion("UK"));
   auto l = ParseRegionList("nl, BE ,de,,US");

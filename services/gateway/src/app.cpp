@@ -5,11 +5,15 @@
 #include "idp/common/config.hpp"
 #include "idp/common/log.hpp"
 #include "idp/http/server.hpp"
+#include "idp/phone/phone.hpp"
 #include "idp/rpc/server.hpp"
 #include "idp/store/redis.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+
+#include <algorithm>
+#include <cctype>
 
 #include <thread>
 
@@ -66,6 +70,16 @@ int RunApp(const Config& config) {
   gc.login_failures_per_address =
       static_cast<int>(config.GetInt("gateway.login_failures_per_address", 30));
   gc.remember_days = static_cast<int>(config.GetInt("gateway.remember_days", 30));
+  // The same keys mfa reads: the form offers what mfa accepts.
+  auto countries = phone::ParseRegionList(
+      config.GetString("delivery.sms_countries", phone::kDefaultSmsCountries));
+  if (!countries) throw std::runtime_error("delivery.sms_countries: " + countries.error().message);
+  for (const auto& code : *countries) gc.sms_countries.push_back({code, phone::CountryName(code)});
+  std::sort(gc.sms_countries.begin(), gc.sms_countries.end(),
+            [](const CountryOption& a, const CountryOption& b) { return a.name < b.name; });
+  for (char c : config.GetString("mfa.default_phone_region", "")) {
+    gc.default_phone_region += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
                       gc.secure_cookies ? "__Host-idp_remember" : "idp_remember"};

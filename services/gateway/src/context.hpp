@@ -25,6 +25,10 @@ struct GatewayConfig {
   int remember_days = 30;      ///< "Remember this browser" life; 0 turns the option off
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
   std::string product = "Identity";
+  /// The mobile-number form's countries (delivery.sms_countries, by name) and the one
+  /// pre-selected (mfa.default_phone_region).
+  std::vector<CountryOption> sms_countries;
+  std::string default_phone_region;
 };
 
 /// Cookie names: "__Host-" when Secure (SECURITY §51), plain otherwise.
@@ -94,6 +98,8 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaPage(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req);
+/// POST /mfa/enrol/{email,verify,done}: a second method after the first, during a sign-in.
+Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountMfa(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req);
 Awaitable<Response> HandleHealthz(Context& ctx, Request& req);

@@ -71,6 +71,9 @@ struct Flow {
   std::string challenge_id;                 ///< the mfa service's challenge for this sign-in
   std::string enrol_factor_id;              ///< a factor being enrolled during sign-in
   std::string step_up_sid;                  ///< upgrading this live session (its sid is kept)
+  /// When a first factor was enrolled and proved during this sign-in (then a second one is
+  /// offered before going on); 0: not yet.
+  std::int64_t enrolled_at = 0;
 };
 
 struct SessionPolicy {

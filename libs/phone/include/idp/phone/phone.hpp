@@ -61,6 +61,9 @@ enum class Problem {
   kUnsupportedCountry, ///< a real number of a country outside `allowed_regions`
 };
 
+/// "letters", "too_short", ...: a stable name for logs and metrics.
+std::string_view ProblemName(Problem p);
+
 /// Why a number was refused: `message` is one sentence for the person who typed it.
 struct PhoneError {
   Problem problem = Problem::kInvalidForRegion;
@@ -90,6 +93,14 @@ struct ParseOptions {
 
 /// The English name of an ISO 3166-1 alpha-2 region ("BR" → "Brazil"), or the code itself.
 std::string CountryName(std::string_view region);
+
+/// The name as it sits in a sentence: "Brazil", "the Netherlands".
+std::string CountryInSentence(std::string_view region);
+
+/// The default of `delivery.sms_countries`, the one list of countries SMS may go to (read by
+/// delivery, which refuses others, and by mfa and the gateway, which offer and check numbers).
+inline constexpr std::string_view kDefaultSmsCountries =
+    "NL,BE,LU,DE,FR,AT,CH,DK,SE,NO,FI,IE,GB,ES,PT,IT,US,CA";
 
 /// True for the regions libphonenumber has numbering plans for ("NL"; not "UK", not "XX").
 bool IsSupportedRegion(std::string_view region);
