@@ -203,8 +203,13 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     const std::string first = "totp";
     auto next = co_await FirstMethodPage(ctx, req, upgraded, first);
     if (!next) co_return UpstreamErrorPage(ctx, next.error());
-    Response r = *next ? Page(std::move(**next))
-                       : co_await Overview(ctx, req, upgraded, "Your authenticator app is set up.", "");
+    // No co_await inside a conditional expression (GCC 12 destroys its temporaries twice).
+    Response r;
+    if (*next) {
+      r = Page(std::move(**next));
+    } else {
+      r = co_await Overview(ctx, req, upgraded, "Your authenticator app is set up.", "");
+    }
     r.AddHeader("Set-Cookie", *cookie);
     co_return r;
   }
@@ -244,8 +249,12 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
       }
       auto next = co_await FirstMethodPage(ctx, req, current, type);
       if (!next) co_return UpstreamErrorPage(ctx, next.error());
-      Response r = *next ? Page(std::move(**next))
-                         : co_await Overview(ctx, req, current, "The new method is set up.", "");
+      Response r;
+      if (*next) {
+        r = Page(std::move(**next));
+      } else {
+        r = co_await Overview(ctx, req, current, "The new method is set up.", "");
+      }
       if (!cookie.empty()) r.AddHeader("Set-Cookie", cookie);
       co_return r;
     }
