@@ -15,6 +15,7 @@ PACKAGES=(
   libcurl4-openssl-dev   # delivery: SMTP and the SMS provider API
   libutf8proc-dev        # auth: NFKC normalisation of passwords
   clang-14 libclang-rt-14-dev   # scripts/fuzz.sh: libFuzzer with ASan and UBSan
+  libphonenumber8 libgeocoding8 libicu-dev   # libs/phone: runtime only; headers below (libphonenumber-dev pulls in Boost 1.74)
   catch2
   # servers the stack and its tests run against
   postgresql redis-server redis-tools
@@ -38,6 +39,27 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# libphonenumber's headers: libphonenumber-dev depends on Boost 1.74's -dev packages, which
+# conflict with libboost1.81-dev, so its files are unpacked (not installed) into a fixed prefix
+# that cmake/Phonenumber.cmake reads; the library itself is the runtime package above. Redone
+# when the runtime package's version changes.
+PHONE_PREFIX="${IDP_PHONENUMBER_PREFIX:-/opt/idp/phonenumber}"
+phone_version="$(dpkg-query -W -f='${Version}' libphonenumber8)"
+if [ "$(cat "$PHONE_PREFIX/.version" 2>/dev/null || true)" != "$phone_version" ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download "libphonenumber-dev=$phone_version" >/dev/null 2>&1) || {
+    $SUDO apt-get update -qq
+    (cd "$tmp" && apt-get download "libphonenumber-dev=$phone_version" >/dev/null)
+  }
+  $SUDO rm -rf "$PHONE_PREFIX"
+  $SUDO mkdir -p "$PHONE_PREFIX"
+  $SUDO dpkg-deb -x "$tmp"/libphonenumber-dev_*.deb "$PHONE_PREFIX"
+  echo "$phone_version" | $SUDO tee "$PHONE_PREFIX/.version" >/dev/null
+  rm -rf "$tmp"
+  echo "install-deps: libphonenumber $phone_version headers in $PHONE_PREFIX"
 fi
 
 # Node packages (pinned by each folder's package-lock.json): the end-to-end tests and the demo

@@ -57,6 +57,12 @@ test('a person signs in at the portal, sets up the authenticator app and signs o
   await page.getByRole('textbox', { name: 'Verification code' }).fill(oathtool(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('status').filter({ hasText: 'Your authenticator app is set up.' }).waitFor();
+  // The first method: recovery codes, then a second one offered (or skipped).
+  assert.equal(await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').count(), 10);
+  assert.ok(await page.getByRole('textbox', { name: 'Email address' }).isVisible());
+  await shot(page, 'second-method');
+  await page.getByRole('link', { name: 'Skip for now' }).click();
+  await page.getByRole('heading', { name: 'Authenticator app' }).waitFor();
   assert.ok(await page.getByRole('button', { name: 'Remove' }).isVisible());
 
   await page.goto(`${stack.issuer}/`);
@@ -79,7 +85,7 @@ test('an application sign-in asks for the authenticator app and returns to the a
   const methods = page.getByRole('group', { name: 'Verification method' });
   await methods.waitFor();
   assert.ok(await methods.getByRole('radio', { name: 'Authenticator app' }).isChecked());
-  assert.ok(await page.getByRole('link', { name: 'Use a recovery code' }).count() === 0, 'no recovery codes yet');
+  assert.ok(await page.getByRole('link', { name: 'Use a recovery code' }).isVisible(), 'recovery codes came with the first method');
   // A wrong code shows an alert tied to the field.
   await page.getByRole('textbox', { name: 'Verification code' }).fill('000000');
   await page.getByRole('button', { name: 'Verify' }).click();

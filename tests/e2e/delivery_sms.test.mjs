@@ -141,15 +141,15 @@ test('SMS pumping guards: countries, velocity per destination and country, daily
     assert.equal(r.message_id, '');
     assert.equal(r.country, country);
   }
-  const first = await d.client.sendSms(sms('v-1', '+31600000001', '222222'));
+  const first = await d.client.sendSms(sms('v-1', '+31612000001', '222222'));
   assert.equal(first.refusal, 'REFUSAL_UNSPECIFIED');
-  const second = await d.client.sendSms(sms('v-2', '+31600000001', '222223'));
+  const second = await d.client.sendSms(sms('v-2', '+31612000001', '222223'));
   assert.equal(second.refusal, 'REFUSAL_DESTINATION_RATE_LIMITED');
   assert.equal(second.message_id, '');
   assert.ok(Number(second.retry_after.seconds) > 25 && Number(second.retry_after.seconds) <= 30);
-  assert.equal((await d.client.sendSms(sms('v-3', '+31600000002', '333333'))).refusal, 'REFUSAL_UNSPECIFIED');
-  assert.equal((await d.client.sendSms(sms('v-4', '+31600000003', '444444'))).refusal, 'REFUSAL_UNSPECIFIED');
-  const fourthNl = await d.client.sendSms(sms('v-5', '+31600000004', '555555'));
+  assert.equal((await d.client.sendSms(sms('v-3', '+31612000002', '333333'))).refusal, 'REFUSAL_UNSPECIFIED');
+  assert.equal((await d.client.sendSms(sms('v-4', '+31612000003', '444444'))).refusal, 'REFUSAL_UNSPECIFIED');
+  const fourthNl = await d.client.sendSms(sms('v-5', '+31612000004', '555555'));
   assert.equal(fourthNl.refusal, 'REFUSAL_COUNTRY_RATE_LIMITED');
   assert.equal((await d.client.sendSms(sms('v-6', '+32470000001', '666666'))).refusal, 'REFUSAL_UNSPECIFIED');
   const overBudget = await d.client.sendSms(sms('v-7', '+12025550143', '777777'));

@@ -68,6 +68,10 @@ async function enrol(agent) {
   const ok = await agent.request(new URL('/account/mfa/totp/confirm', stack.issuer), {
     method: 'POST', form: { csrf, factor_id, code: oathtool(secret, at) } });
   assert.match(ok.text_, /role="status">Your authenticator app is set up\./);
+  // The first method: recovery codes at once, and a second, different method offered.
+  assert.equal([...ok.text_.matchAll(/<li><code>([a-z2-7]{5}-[a-z2-7]{5})<\/code><\/li>/g)].length, 10);
+  assert.match(ok.text_, /<form method="post" action="\/account\/mfa\/email" novalidate>/);
+  assert.match(ok.text_, /<a href="\/account\/mfa">Skip for now<\/a>/);
   return { secret, at, csrf };
 }
 
@@ -170,16 +174,27 @@ test('the sixth try after five wrong codes ends the challenge; recovery codes wo
   assert.equal(new URL(res.headers.get('location')).origin, 'http://127.0.0.1:9');
 });
 
-/** Completes the enrolment page shown during a sign-in; returns the final response. */
+/**
+ * Completes the enrolment page shown during a sign-in: the app, then the recovery codes and the
+ * offer of a second method, skipped; returns the final response.
+ */
 async function enrolDuringSignIn(agent, url) {
   const page = await agent.request(url);
   assert.equal(page.status, 200);
   assert.match(page.text_, /Strict App<\/p>|Strict App asks for a second step/);
   const secret = page.text_.match(/<code class="secret" aria-labelledby="secret-label">([A-Z2-7]+)<\/code>/)[1];
-  return agent.request(new URL('/mfa/enrol', stack.issuer), {
+  const enrolled = await agent.request(new URL('/mfa/enrol', stack.issuer), {
     method: 'POST',
     form: { flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'),
       factor_id: hiddenInput(page.text_, 'factor_id'), code: oathtool(secret, Date.now() / 1000) },
+  });
+  assert.equal(enrolled.status, 200);
+  assert.match(enrolled.text_, /<h1>Your authenticator app is set up<\/h1>/);
+  assert.equal([...enrolled.text_.matchAll(/<li><code>([a-z2-7]{5}-[a-z2-7]{5})<\/code><\/li>/g)].length, 10);
+  assert.match(enrolled.text_, /<h2>Add a second way to verify it's you<\/h2>/);
+  return agent.request(new URL('/mfa/enrol/done', stack.issuer), {
+    method: 'POST',
+    form: { flow: hiddenInput(enrolled.text_, 'flow'), csrf: hiddenInput(enrolled.text_, 'csrf') },
   });
 }
 

@@ -58,11 +58,11 @@ async function portalAgent(user) {
   return agent;
 }
 
-async function addDestination(agent, kind, destination, readCode) {
+async function addDestination(agent, kind, destination, readCode, extra = {}) {
   const page = await agent.request(new URL('/account/mfa', stack.issuer));
   assert.match(page.text_, kind === 'email' ? /<label for="email">Email address<\/label>/ : /<label for="phone">Mobile number<\/label>/);
   const csrf = hiddenInput(page.text_, 'csrf');
-  const sent = await agent.request(new URL(`/account/mfa/${kind}`, stack.issuer), { method: 'POST', form: { csrf, destination } });
+  const sent = await agent.request(new URL(`/account/mfa/${kind}`, stack.issuer), { method: 'POST', form: { csrf, destination, ...extra } });
   assert.equal(sent.status, 200, sent.text_);
   assert.match(sent.text_, /<h1>Enter the code we sent<\/h1>/);
   const code = await readCode();
@@ -72,7 +72,7 @@ async function addDestination(agent, kind, destination, readCode) {
   const ok = await agent.request(new URL('/account/mfa/verify', stack.issuer), { method: 'POST',
     form: { csrf, factor_id: hiddenInput(sent.text_, 'factor_id'), label: hiddenInput(sent.text_, 'label'), code } });
   assert.match(ok.text_, /role="status">The new method is set up\./);
-  return csrf;
+  return { csrf, sent };
 }
 
 async function signInWith(user, client, label, readCode) {
@@ -113,21 +113,38 @@ test('an email factor: verified address, then a sign-in with the emailed code (a
 
 test('an SMS factor: the code comes through the provider API (amr sms)', async () => {
   const agent = await portalAgent(jay);
-  // A number from a country outside the list is refused with a clear message, nothing stored.
+  // What a person may type (bad input): each refusal is a clear message and stores nothing.
   const page = await agent.request(new URL('/account/mfa', stack.issuer));
-  const refused = await agent.request(new URL('/account/mfa/sms', stack.issuer), { method: 'POST',
-    form: { csrf: hiddenInput(page.text_, 'csrf'), destination: '+44 7700 900123' } });
-  assert.match(refused.text_, /role="alert">Text messages cannot be sent to this country/);
-  for (const bad of ['06 12345678', '+31 6 1234abcd', '+3161']) {
+  assert.match(page.text_, /<select id="country" name="country"[^>]*>/);
+  assert.match(page.text_, /<option value="NL">Netherlands<\/option>/);
+  assert.match(page.text_, /<option value="US">United States<\/option>/);
+  assert.doesNotMatch(page.text_, /<option value="BR">/, 'only the countries SMS may go to');
+  for (const [bad, message, country] of [
+    // A country outside the list (delivery.sms_countries) is named.
+    ['+55 11 91234 5678', /role="alert">Text messages cannot be sent to numbers in Brazil\. Use the authenticator app or email instead\./],
+    ['06 12345678', /role="alert">Start the number with \+ and its country code/],  // no country chosen
+    ['+31 6 1234abcd', /role="alert">A phone number has no letters/],
+    ['06 1234abcd', /role="alert">A phone number has no letters/, 'NL'],
+    ['+3161', /role="alert">That number is too short/],
+    ['06 1234', /role="alert">That number is too short/, 'NL'],
+    ['+999 1234 5678', /role="alert">There is no country with that code/],
+    ['020 123 4567', /role="alert">That is a landline number in the Netherlands: enter a mobile number\./, 'NL'],
+  ]) {
     const r = await agent.request(new URL('/account/mfa/sms', stack.issuer), { method: 'POST',
-      form: { csrf: hiddenInput(page.text_, 'csrf'), destination: bad } });
-    assert.match(r.text_, /role="alert">Enter your mobile number with its country code/, bad);
+      form: { csrf: hiddenInput(page.text_, 'csrf'), destination: bad, country: country ?? '' } });
+    assert.match(r.text_, message, bad);
   }
-  await addDestination(agent, 'sms', '+31 6 12345678', async () => {
+  assert.deepEqual(idpctl(stack, ['factors', 'list', '--username', 'jay']), [], 'no factor half-created');
+  assert.equal(sms.requests.length, 0, 'no text sent');
+  // National format with its country: normalised to E.164, shown masked.
+  const { sent } = await addDestination(agent, 'sms', '06 12345678', async () => {
     await waitFor(() => sms.accepted().length >= 1, 15000, 'the enrolment SMS');
     assert.equal(sms.accepted()[0].form.To, '+31612345678');
     return codeOf(sms.accepted()[0].form.Body);
-  });
+  }, { country: 'NL' });
+  assert.match(sent.text_, /We sent a 6-digit code to <strong>\+31 \u2022\u2022\u2022 \u2022\u2022\u2022 78<\/strong>/);
+  const listed = idpctl(stack, ['factors', 'list', '--username', 'jay']);
+  assert.deepEqual(listed.filter((f) => f.type === 'FACTOR_TYPE_SMS').map((f) => f.label), ['+31 \u2022\u2022\u2022 \u2022\u2022\u2022 78']);
   const { tokens } = await signInWith(jay, app, 'SMS', async () => {
     await waitFor(() => sms.accepted().length >= 2, 15000, 'the sign-in SMS');
     return codeOf(sms.accepted()[1].form.Body);

@@ -18,6 +18,7 @@
 #include "idp/crypto/crypto.hpp"
 #include "idp/metrics/exporter.hpp"
 #include "idp/metrics/registry.hpp"
+#include "idp/phone/phone.hpp"
 #include "idp/rpc/server.hpp"
 #include "idp/store/pool_metrics.hpp"
 #include "idp/store/redis.hpp"
@@ -129,8 +130,7 @@ DeliverySettings MakeSettings(const Config& config) {
     }
   }
   s.sms_countries = OrThrow(
-      ParseCountryList(config.GetString("delivery.sms_countries",
-                                        "NL,BE,LU,DE,FR,AT,CH,DK,SE,NO,FI,IE,GB,ES,PT,IT,US,CA")),
+      ParseCountryList(config.GetString("delivery.sms_countries", phone::kDefaultSmsCountries)),
       "delivery.sms_countries");
   s.destination_limits = OrThrow(
       ParseRateSpec(config.GetString("delivery.limit_destination", "1/30s,3/5m,10/1d")),

@@ -1,9 +1,9 @@
 #pragma once
-/// @file Phone numbers without libphonenumber (its -dev package cannot sit beside Boost 1.81,
-/// TOOLCHAIN.md §6): E.164 syntax and the country of a number by its calling-code prefix, with
-/// the North American Numbering Plan split by area code (so that "US" does not admit the
-/// Caribbean's premium ranges, a classic SMS-pumping target). It does not know which numbers
-/// within a country are mobile or premium.
+/// @file Phone numbers at delivery: the strict E.164 syntax of the gRPC contract, and the
+/// country of a number from libphonenumber (libs/phone), which knows each plan's ranges: +1 is
+/// told apart by area code, and service numbers (premium rate, toll-free, shared cost; the
+/// classic SMS-pumping targets) and numbers no plan assigns have no country, so they are never
+/// sent to.
 
 #include "idp/common/error.hpp"
 
@@ -15,10 +15,9 @@ namespace idp::delivery {
 
 /// A number that passed ParseE164.
 struct PhoneNumber {
-  std::string e164;          ///< "+31612345678"
-  std::string calling_code;  ///< "31" (for NANP numbers "1")
-  /// ISO 3166-1 alpha-2 ("NL"); "" when the prefix is unassigned or unknown to the table.
-  /// NANP premium-rate area codes (900, 976) give "" too.
+  std::string e164;  ///< "+31612345678"
+  /// ISO 3166-1 alpha-2 ("NL"); "" when libphonenumber finds no valid number of a country
+  /// there, or a service number (premium rate, toll-free, shared cost, UAN).
   std::string country;
 };
 
@@ -26,11 +25,11 @@ struct PhoneNumber {
 /// else is accepted (no spaces, dashes or national formats). kInvalidArgument naming `field`.
 [[nodiscard]] Result<PhoneNumber> ParseE164(std::string_view text, std::string_view field);
 
-/// The ISO country of a number in E.164 form by its longest known prefix, or "".
+/// The ISO country of a number in E.164 form (see PhoneNumber::country), or "".
 std::string CountryOfE164(std::string_view e164);
 
 /// Parses "NL,BE,DE" (case-insensitive, spaces ignored) into upper-case codes; kInvalidArgument
-/// for an entry that is not two letters.
+/// for an entry that is not a region libphonenumber knows ("UK" is not: GB is).
 [[nodiscard]] Result<std::set<std::string>> ParseCountryList(std::string_view list);
 
 /// "+31******78": the calling code and the last two digits, for logs.

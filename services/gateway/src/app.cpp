@@ -9,6 +9,7 @@
 #include "idp/metrics/exporter.hpp"
 #include "idp/metrics/registry.hpp"
 #include "idp/rpc/call_metrics.hpp"
+#include "idp/phone/phone.hpp"
 #include "idp/rpc/server.hpp"
 #include "idp/store/pool_metrics.hpp"
 #include "idp/store/redis.hpp"
@@ -16,7 +17,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+
 #include <thread>
 
 namespace idp::gateway {
@@ -82,6 +86,16 @@ int RunApp(const Config& config) {
   gc.accent_color = config.GetString("gateway.accent_color", "");
   if (auto why = CheckAccentColor(gc.accent_color)) throw std::runtime_error("gateway.accent_color: " + *why);
   gc.default_language = PickLanguage(config.GetString("gateway.default_language", "en"), "", "", "en");
+  // The same keys mfa reads: the form offers what mfa accepts.
+  auto countries = phone::ParseRegionList(
+      config.GetString("delivery.sms_countries", phone::kDefaultSmsCountries));
+  if (!countries) throw std::runtime_error("delivery.sms_countries: " + countries.error().message);
+  for (const auto& code : *countries) gc.sms_countries.push_back({code, phone::CountryName(code)});
+  std::sort(gc.sms_countries.begin(), gc.sms_countries.end(),
+            [](const CountryOption& a, const CountryOption& b) { return a.name < b.name; });
+  for (char c : config.GetString("mfa.default_phone_region", "")) {
+    gc.default_phone_region += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
                       gc.secure_cookies ? "__Host-idp_remember" : "idp_remember",

@@ -35,6 +35,10 @@ struct GatewayConfig {
   std::string hsts = "max-age=31536000";  ///< Strict-Transport-Security over TLS ("" for none)
   std::string logo_url;                  ///< branding: shown beside the product name
   std::string accent_color;              ///< branding: "#rrggbb" for the bar and buttons
+  /// The mobile-number form's countries (delivery.sms_countries, by name) and the one
+  /// pre-selected (mfa.default_phone_region).
+  std::vector<CountryOption> sms_countries;
+  std::string default_phone_region;
 };
 
 /// Why `color` cannot be the accent (not "#rrggbb", or white text on it would not meet WCAG
@@ -117,6 +121,8 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaPage(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req);
+/// POST /mfa/enrol/{email,verify,done}: a second method after the first, during a sign-in.
+Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountMfa(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req);
 Awaitable<Response> HandleConsentPage(Context& ctx, Request& req);

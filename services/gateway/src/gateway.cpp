@@ -213,6 +213,10 @@ Awaitable<Response> Route(Context& ctx, Request& req) {
     if (!get && !post) co_return not_allowed("GET, POST");
     co_return co_await HandleMfaEnrol(ctx, req);
   }
+  if (p == "/mfa/enrol/email" || p == "/mfa/enrol/verify" || p == "/mfa/enrol/done") {
+    if (!post) co_return not_allowed("POST");
+    co_return co_await HandleMfaEnrolNext(ctx, req);
+  }
   if (p == "/account/mfa") {
     if (!get) co_return not_allowed("GET, HEAD");
     co_return co_await HandleAccountMfa(ctx, req);

@@ -186,6 +186,16 @@ std::string Pages::AccountMfa(const AccountMfaView& v) const {
     d.set(key, items);
     d.set(std::string("has_") + key, !list->empty());
   }
+  data countries{data::type::list};
+  for (const auto& c : v.countries) {
+    data o;
+    o.set("code", c.code);
+    o.set("name", c.name);
+    o.set("selected", c.code == v.default_region);
+    countries << o;
+  }
+  d.set("countries", countries);
+  d.set("no_default_region", v.default_region.empty());
   d.set("recovery_left", std::to_string(v.recovery_left));
   d.set("advice", v.advice);
   if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
@@ -215,9 +225,34 @@ std::string Pages::RecoveryCodes(const std::vector<std::string>& codes) const {
   return Layout("Recovery codes", Render("recovery_codes.mustache", d, lang_));
 }
 
-std::string Pages::VerifyDestination(const std::string& csrf, const std::string& factor_id,
-                                     const std::string& label, const std::string& error) const {
+std::string Pages::SecondMethod(const SecondMethodView& v) const {
   data d;
+  d.set("title", Translate(lang_, v.title));
+  if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
+  d.set("csrf", v.csrf);
+  if (!v.flow.empty()) d.set("flow", v.flow);
+  data codes{data::type::list};
+  for (const auto& c : v.codes) codes << data(c);
+  d.set("codes", codes);
+  d.set("has_codes", !v.codes.empty());
+  d.set("offer_totp", v.offer_totp);
+  d.set("offer_email", v.offer_email);
+  d.set("totp_action", v.totp_action);
+  d.set("email_action", v.email_action);
+  d.set("skip_action", v.skip_action);
+  d.set("skip_form", v.skip_form);
+  d.set("skip_label", Translate(lang_, v.skip_label));
+  return Layout(v.title, Render("second_method.mustache", d, lang_));
+}
+
+std::string Pages::VerifyDestination(const std::string& csrf, const std::string& factor_id,
+                                     const std::string& label, const std::string& error,
+                                     const std::string& action, const std::string& flow) const {
+  data d;
+  d.set("action", action);
+  if (!flow.empty()) d.set("flow", flow);
+  d.set("cancel", flow.empty() ? std::string("/account/mfa") : std::string());
   d.set("csrf", csrf);
   d.set("factor_id", factor_id);
   d.set("label", label);

@@ -78,8 +78,16 @@ struct FactorView {
   std::string label;
 };
 
+/// A country of the mobile-number form: the ones SMS may go to (delivery.sms_countries).
+struct CountryOption {
+  std::string code;  ///< "NL"
+  std::string name;  ///< "Netherlands"
+};
+
 struct AccountMfaView {
   std::vector<FactorView> browsers;  ///< remembered browsers (label: name and date)
+  std::vector<CountryOption> countries;  ///< for numbers typed without +
+  std::string default_region;            ///< pre-selected ("" : none)
   std::string csrf;
   std::vector<FactorView> totps;
   std::vector<FactorView> emails;
@@ -100,6 +108,24 @@ struct TotpSetupView {
   std::string flow;             ///< set when enrolling during a sign-in
   std::string cancel = "/account/mfa";
   std::string required_by;      ///< the application that requires a second factor
+};
+
+/// After a person's first method: the recovery codes (once), then a second, different method
+/// (the authenticator app and email preferred), or skip.
+struct SecondMethodView {
+  std::string title;    ///< "Your authenticator app is set up"
+  std::string message;  ///< role="status"
+  std::string error;
+  std::string csrf;
+  std::string flow;     ///< set during a sign-in
+  std::vector<std::string> codes;  ///< new recovery codes; empty: none shown
+  bool offer_totp = false;
+  bool offer_email = false;
+  std::string totp_action;
+  std::string email_action;
+  std::string skip_action;  ///< a link, or with `skip_form` a POST target
+  bool skip_form = false;
+  std::string skip_label = "Skip for now";
 };
 
 /// Thread-safe (templates are parsed per call; they are small). Texts are English unless a
@@ -130,8 +156,12 @@ class Pages {
   std::string AccountMfa(const AccountMfaView& view) const;
   std::string TotpSetup(const TotpSetupView& view) const;
   std::string RecoveryCodes(const std::vector<std::string>& codes) const;
+  std::string SecondMethod(const SecondMethodView& view) const;
+  /// `action` and `flow`: where the code goes (the account page, or a sign-in's flow).
   std::string VerifyDestination(const std::string& csrf, const std::string& factor_id,
-                                const std::string& label, const std::string& error) const;
+                                const std::string& label, const std::string& error,
+                                const std::string& action = "/account/mfa/verify",
+                                const std::string& flow = "") const;
   /// OAuth 2.0 Form Post Response Mode: a form of `fields` posted to `action` by a script.
   std::string FormPost(const std::string& action,
                        const std::vector<std::pair<std::string, std::string>>& fields) const;

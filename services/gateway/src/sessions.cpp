@@ -57,7 +57,8 @@ json::object ToJson(const Flow& f) {
                  {"created_at", f.created_at},    {"return_to", f.return_to},
                  {"subject", f.subject},          {"password_at", f.password_at},
                  {"challenge_id", f.challenge_id}, {"enrol_factor_id", f.enrol_factor_id},
-                 {"step_up_sid", f.step_up_sid},  {"pending", f.pending}};
+                 {"step_up_sid", f.step_up_sid},  {"pending", f.pending},
+                 {"enrolled_at", f.enrolled_at}};
   if (f.authorize) {
     const auto& a = *f.authorize;
     json::object az{{"client_id", a.client_id},
@@ -97,6 +98,7 @@ Flow FlowFromJson(const json::object& o) {
   f.enrol_factor_id = Str(o, "enrol_factor_id");
   f.step_up_sid = Str(o, "step_up_sid");
   f.pending = Str(o, "pending");
+  f.enrolled_at = Int(o, "enrolled_at");
   if (const auto* az = o.if_contains("authorize"); az && az->is_object()) {
     const auto& x = az->as_object();
     AuthorizeRequest a;

@@ -82,6 +82,9 @@ struct Flow {
   std::string step_up_sid;                  ///< upgrading this live session (its sid is kept)
   /// A question for a person already signed in as `subject`: "consent" or "select_account".
   std::string pending;
+  /// When a first factor was enrolled and proved during this sign-in (then a second one is
+  /// offered before going on); 0: not yet.
+  std::int64_t enrolled_at = 0;
 };
 
 struct SessionPolicy {

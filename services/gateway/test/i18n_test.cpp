@@ -39,7 +39,7 @@ TEST_CASE("every text the templates mark has a Dutch translation") {
         "account_mfa.mustache", "totp_setup.mustache", "recovery_codes.mustache",
         "verify_destination.mustache", "signed_out.mustache", "error.mustache",
         "form_post.mustache", "logout_confirm.mustache", "consent.mustache",
-        "select_account.mustache"}) {
+        "select_account.mustache", "second_method.mustache"}) {
     auto text = idp::embedded::gateway_templates(name);
     REQUIRE(text);
     std::string s(*text);

@@ -11,6 +11,7 @@
 #include "idp/common/log.hpp"
 #include "idp/metrics/exporter.hpp"
 #include "idp/metrics/registry.hpp"
+#include "idp/phone/phone.hpp"
 #include "idp/rpc/server.hpp"
 #include "idp/rpc/call_metrics.hpp"
 #include "idp/store/pool_metrics.hpp"
@@ -41,6 +42,20 @@ int RunApp(const Config& config) {
   policy.challenge_tries = static_cast<int>(config.GetInt("mfa.challenge_tries", 5));
   policy.person_failures = static_cast<int>(config.GetInt("mfa.person_failures", 10));
   policy.failure_window = config.GetSeconds("mfa.failure_window", std::chrono::seconds(900));
+  policy.keep_two_methods = config.GetBool("mfa.keep_two_methods", false);
+  // One list for every service: delivery refuses other countries, mfa names them first.
+  auto countries = phone::ParseRegionList(
+      config.GetString("delivery.sms_countries", phone::kDefaultSmsCountries));
+  if (!countries) throw std::runtime_error("delivery.sms_countries: " + countries.error().message);
+  policy.sms_countries = std::move(*countries);
+  policy.default_phone_region = config.GetString("mfa.default_phone_region", "");
+  for (auto& c : policy.default_phone_region) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (!policy.default_phone_region.empty() && !phone::IsSupportedRegion(policy.default_phone_region)) {
+    throw std::runtime_error("mfa.default_phone_region (IDP_MFA_DEFAULT_PHONE_REGION) must be an "
+                             "ISO 3166 country code such as NL");
+  }
 
   SystemClock clock;
   PgFactorStore factors(pool);

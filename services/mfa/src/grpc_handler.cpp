@@ -230,7 +230,7 @@ grpc::Status MfaGrpcHandler::StartDeliveryEnrolment(grpc::ServerContext* ctx,
                                                     v1::StartDeliveryEnrolmentResponse* resp) {
   return rpc::Serve(ctx, "StartDeliveryEnrolment", [&]() -> Status {
     auto e = service_.StartDeliveryEnrolment(req->subject(), TypeName(req->type()),
-                                             req->destination());
+                                             req->destination(), req->region());
     if (!e) return e.error();
     resp->set_error(e->error);
     resp->set_factor_id(e->factor_id);

@@ -5,6 +5,7 @@
 #include "totp.hpp"
 
 #include "idp/common/log.hpp"
+#include "idp/phone/phone.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -103,10 +104,23 @@ Result<CodeOutcome> MfaService::ConfirmTotp(const std::string& subject,
 
 Status MfaService::Remove(const std::string& subject, const std::string& factor_id) {
   std::string label;
-  if (auto list = factors_.List(subject)) {
-    for (const auto& f : *list) {
-      if (f.id == factor_id) label = f.label;
-    }
+  auto list = factors_.List(subject);
+  if (!list) return list.error();
+  bool active_method = false;
+  int methods = 0;
+  for (const auto& f : *list) {
+    if (!f.active) continue;
+    ++methods;  // every stored factor is a method: app, email or SMS
+    if (f.id == factor_id) active_method = true;
+  }
+  for (const auto& f : *list) {
+    if (f.id == factor_id) label = f.label;
+  }
+  if (policy_.keep_two_methods && active_method && methods <= 2) {
+    log::Info("factor removal refused: two methods kept", {{"subject", subject}});
+    return FailedPrecondition(
+        "You need at least two ways to verify it's you, so this one cannot be removed. Add "
+        "another method first, then remove this one.");
   }
   auto removed = factors_.Remove(subject, factor_id);
   if (!removed) return removed.error();
@@ -258,16 +272,42 @@ Result<SendResult> MfaService::SendTo(const FactorRecord& f, const std::string& 
 
 Result<DeliveryEnrolment> MfaService::StartDeliveryEnrolment(const std::string& subject,
                                                             const std::string& type,
-                                                            const std::string& raw) {
+                                                            const std::string& raw,
+                                                            const std::string& region) {
   if (!IsUuid(subject)) return InvalidArgument("subject");
   DeliveryEnrolment out;
-  auto typed = NormaliseDestination(type, raw);
-  if (!typed) return typed.error();
-  if (!typed->error.empty()) {
-    out.error = typed->error;
-    return out;
+  std::string destination;
+  if (type == "email") {
+    auto typed = NormaliseDestination(type, raw);
+    if (!typed) return typed.error();
+    if (!typed->error.empty()) {
+      out.error = typed->error;
+      return out;
+    }
+    destination = typed->value;
+  } else if (type == "sms") {
+    // What the person typed, national or international, to E.164 (libphonenumber); only
+    // numbers that can receive texts, in a country SMS may go to.
+    phone::ParseOptions options;
+    options.default_region = region.empty() ? policy_.default_phone_region : region;
+    options.require_mobile = true;
+    options.allowed_regions = policy_.sms_countries;
+    auto number = phone::Parse(raw, options);
+    if (!number) {
+      out.error = number.error().problem == phone::Problem::kUnsupportedCountry
+                      ? "Text messages cannot be sent to numbers in " +
+                            phone::CountryInSentence(number.error().region) +
+                            ". Use the authenticator app or email instead."
+                      : number.error().message;
+      log::Info("mobile number refused", {{"subject", subject},
+                                          {"region", number.error().region},
+                                          {"problem", std::string(phone::ProblemName(number.error().problem))}});
+      return out;
+    }
+    destination = number->e164;
+  } else {
+    return InvalidArgument("type must be email or sms");
   }
-  const std::string& destination = typed->value;
   FactorRecord f;
   f.id = NewUuid();
   f.type = type;

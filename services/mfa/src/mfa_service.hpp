@@ -10,6 +10,7 @@
 #include "idp/crypto/crypto.hpp"
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,14 @@ struct MfaPolicy {
   int challenge_tries = 5;               ///< wrong codes per sign-in, then it ends
   int person_failures = 10;              ///< wrong codes per person within the window
   std::chrono::seconds failure_window{15 * 60};
+  /// The country of a mobile number typed without + when the request names none ("NL");
+  /// "" asks for the + and the country code.
+  std::string default_phone_region;
+  /// The countries SMS may go to (delivery.sms_countries, the key delivery enforces); a number
+  /// from elsewhere is refused by name before anything is stored. Empty: any.
+  std::set<std::string> sms_countries;
+  /// Refuse removing a method that would leave the person fewer than two.
+  bool keep_two_methods = false;
 };
 
 struct TotpEnrolment {
@@ -65,6 +74,8 @@ class MfaService {
   [[nodiscard]] Result<CodeOutcome> ConfirmTotp(const std::string& subject,
                                                 const std::string& factor_id,
                                                 const std::string& code);
+  /// Removes a factor; with keep_two_methods, kFailedPrecondition (a sentence for the person)
+  /// when it is an active method and the person has no more than two.
   [[nodiscard]] Status Remove(const std::string& subject, const std::string& factor_id);
   [[nodiscard]] Result<std::string> StartChallenge(const std::string& subject);
   /// Checks an authenticator-app code (`recovery` false) or a recovery code against the
@@ -72,11 +83,14 @@ class MfaService {
   [[nodiscard]] Result<Verification> Verify(const std::string& challenge_id,
                                             const std::string& subject, VerifyMethod method,
                                             const std::string& code);
-  /// A pending email ("email") or SMS ("sms") factor, and a code sent to it. A malformed
-  /// destination or a refusal by delivery stores nothing.
+  /// A pending email ("email") or SMS ("sms") factor, and a code sent to it. A mobile number
+  /// may be typed in national format: `region` ("NL"; "" for the policy's default) says
+  /// whose. A malformed destination, a number of a country outside the policy's list, or a
+  /// refusal by delivery stores nothing.
   [[nodiscard]] Result<DeliveryEnrolment> StartDeliveryEnrolment(const std::string& subject,
                                                                  const std::string& type,
-                                                                 const std::string& destination);
+                                                                 const std::string& destination,
+                                                                 const std::string& region = "");
   /// Activates the pending factor with the code sent to it (5 wrong tries, 10 minutes).
   [[nodiscard]] Result<Verification> ConfirmDeliveryEnrolment(const std::string& subject,
                                                               const std::string& factor_id,

@@ -222,8 +222,78 @@ TEST_CASE("email codes: enrolment by a code and only the newest sign-in code is 
   CHECK(f.service.Verify(c2, f.subject, VerifyMethod::kSent, late).value().outcome ==
         CodeOutcome::kWrong);
   // A refusal by delivery is passed on and stores nothing.
-  f.delivery.refuse = "Text messages cannot be sent to this country.";
-  auto refused = f.service.StartDeliveryEnrolment(f.subject, "sms", "+999 123 456 789").value();
+  f.delivery.refuse = "Codes by text message cannot be sent right now. Use another method.";
+  auto refused = f.service.StartDeliveryEnrolment(f.subject, "sms", "+31 6 12345678").value();
   CHECK(refused.error == f.delivery.refuse);
   CHECK(f.service.List(f.subject).value().size() == 2);
+}
+
+TEST_CASE("mobile numbers are parsed by libphonenumber and refused with a clear message", "[mfa]") {
+  Fixture f;
+  MfaPolicy policy;
+  policy.default_phone_region = "NL";
+  policy.sms_countries = {"NL", "US"};
+  MfaService service(f.factors, f.challenges, f.delivery,
+                     crypto::Aead::FromKey(std::string(32, 'm')).value(), f.clock, policy);
+  // Refused before anything is sent or stored.
+  const std::pair<const char*, const char*> bad[] = {
+      {"06 1234abcd", "A phone number has no letters"},
+      {"06 1234", "That number is too short"},
+      {"+999 123 456 789", "There is no country with that code"},
+      {"020 123 4567", "That is a landline number in the Netherlands"},
+      {"+55 11 91234 5678",
+       "Text messages cannot be sent to numbers in Brazil. Use the authenticator app or email "
+       "instead."},
+      {"", "Enter your mobile number."},
+  };
+  for (const auto& [typed, message] : bad) {
+    INFO(typed);
+    auto e = service.StartDeliveryEnrolment(f.subject, "sms", typed).value();
+    CHECK(e.error.rfind(message, 0) == 0);
+    CHECK(e.factor_id.empty());
+  }
+  CHECK(f.delivery.sent.empty());
+  CHECK(f.service.List(f.subject).value().empty());
+  // Without a default region, a national number needs its country.
+  auto no_region = f.service.StartDeliveryEnrolment(f.subject, "sms", "06 12345678").value();
+  CHECK(no_region.error.rfind("Start the number with +", 0) == 0);
+  // National format with the default region, or with the region the person chose.
+  auto e = service.StartDeliveryEnrolment(f.subject, "sms", "06-1234 5678").value();
+  REQUIRE(e.error.empty());
+  CHECK(e.label == "+31 \u2022\u2022\u2022 \u2022\u2022\u2022 78");
+  REQUIRE(f.delivery.sent.size() == 1);
+  CHECK(f.delivery.sent[0].first == "+31612345678");
+  auto us = service.StartDeliveryEnrolment(f.subject, "sms", "(202) 555-0143", "US").value();
+  REQUIRE(us.error.empty());
+  CHECK(f.delivery.sent.back().first == "+12025550143");
+  CHECK(f.service.List(f.subject).value().size() == 2);  // both pending
+}
+
+TEST_CASE("with keep_two_methods the second-to-last method cannot be removed", "[mfa]") {
+  Fixture f;
+  MfaPolicy policy;
+  policy.keep_two_methods = true;
+  MfaService service(f.factors, f.challenges, f.delivery,
+                     crypto::Aead::FromKey(std::string(32, 'm')).value(), f.clock, policy);
+  f.Enrol();
+  f.clock.Advance(std::chrono::seconds(60));
+  f.Enrol();
+  auto list = f.service.List(f.subject).value();
+  REQUIRE(list.size() == 2);
+  auto refused = service.Remove(f.subject, list[0].id);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == ErrorCode::kFailedPrecondition);
+  CHECK(refused.error().message.rfind("You need at least two ways", 0) == 0);
+  CHECK(f.service.List(f.subject).value().size() == 2);
+  // A pending factor can always go; with a third method, one of three can too.
+  auto pending = service.StartTotp(f.subject, "Tablet", "alice").value();
+  REQUIRE(service.Remove(f.subject, pending.factor_id).has_value());
+  f.clock.Advance(std::chrono::seconds(60));
+  f.Enrol();
+  REQUIRE(service.Remove(f.subject, list[0].id).has_value());
+  CHECK(f.service.List(f.subject).value().size() == 2);
+  CHECK_FALSE(service.Remove(f.subject, list[1].id).has_value());
+  // Without the policy (the default) the same removal goes through.
+  REQUIRE(f.service.Remove(f.subject, list[1].id).has_value());
+  CHECK(f.service.List(f.subject).value().size() == 1);
 }

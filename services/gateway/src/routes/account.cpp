@@ -53,6 +53,8 @@ Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& se
     }
   }
   view.advice = methods < 2;
+  view.countries = ctx.config.sms_countries;
+  view.default_region = ctx.config.default_phone_region;
   auto browsers = co_await ctx.upstreams.ListBrowsers(req.request_id, session.subject);
   if (browsers) {
     for (const auto& b : browsers->browsers()) {
@@ -65,6 +67,59 @@ Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& se
     }
   }
   co_return Page(ctx.pages.In(Lang(ctx, req)).AccountMfa(view));
+}
+
+/// After a method was proved on this page: when it is the person's first, the recovery codes
+/// (unless some are left) and the offer of a second, different method, the authenticator app
+/// and email preferred; nullopt otherwise. `first` is "totp", "email" or "sms".
+Awaitable<Result<std::optional<std::string>>> FirstMethodPage(Context& ctx, const Request& req,
+                                                              const Session& session,
+                                                              std::string_view first) {
+  using Out = Result<std::optional<std::string>>;
+  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, session.subject);
+  if (!factors) co_return Out(factors.error());
+  int methods = 0;
+  bool recovery_left = false;
+  for (const auto& f : factors->factors()) {
+    if (f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES) {
+      recovery_left = true;
+    } else if (f.active()) {
+      ++methods;
+    }
+  }
+  if (methods != 1) co_return Out(std::optional<std::string>());
+  SecondMethodView view;
+  view.title = first == "totp"    ? "Your authenticator app is set up"
+               : first == "email" ? "Your email address is set up"
+                                  : "Your mobile number is set up";
+  view.message = first == "totp" ? "Your authenticator app is set up." : "The new method is set up.";
+  view.csrf = session.csrf;
+  if (!recovery_left) {
+    auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(req.request_id, session.subject);
+    if (!codes) co_return Out(codes.error());
+    view.codes.assign(codes->codes().begin(), codes->codes().end());
+  }
+  view.offer_totp = first != "totp";
+  view.totp_action = "/account/mfa/totp";
+  view.offer_email = first != "email";
+  view.email_action = "/account/mfa/email";
+  view.skip_action = "/account/mfa";
+  co_return Out(std::optional<std::string>(ctx.pages.In(Lang(ctx, req)).SecondMethod(view)));
+}
+
+/// The session, upgraded to MFA under a new id (as at every privilege change) because the
+/// person just proved a factor; returns the Set-Cookie value.
+Awaitable<Result<std::string>> Upgrade(Context& ctx, const Request& req, Session& session,
+                                       std::string_view amr) {
+  session.auth_time = NowUnix();
+  session.amr = {"pwd", std::string(amr), "mfa"};
+  session.acr = "aal2";
+  auto cookie = co_await ctx.sessions.CreateSession(session);
+  if (!cookie) co_return Result<std::string>(cookie.error());
+  const std::string old_cookie = req.Cookie(ctx.cookies.session).value_or("");
+  Status ended = co_await ctx.sessions.DeleteSession(old_cookie);
+  (void)ended;
+  co_return Result<std::string>(SessionCookie(ctx, *cookie, std::nullopt));
 }
 
 }  // namespace
@@ -140,19 +195,23 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
               : "That code is not right. Set up the app again and enter the code it shows.");
     }
     log::Info("authenticator app added", {{"request_id", req.request_id}});
-    // The person just proved the factor: the session is upgraded to MFA (under a new id, as
-    // at every privilege change), so that recovery codes can follow at once.
+    // The person just proved the factor: the session is upgraded to MFA, so that recovery
+    // codes and a second method can follow at once.
     Session upgraded = session;
-    upgraded.auth_time = NowUnix();
-    upgraded.amr = {"pwd", "otp", "mfa"};
-    upgraded.acr = "aal2";
-    auto cookie = co_await ctx.sessions.CreateSession(upgraded);
+    const std::string amr = "otp";
+    auto cookie = co_await Upgrade(ctx, req, upgraded, amr);
     if (!cookie) co_return UpstreamErrorPage(ctx, req, cookie.error());
-    const std::string old_cookie = req.Cookie(ctx.cookies.session).value_or("");
-    Status ended = co_await ctx.sessions.DeleteSession(old_cookie);
-    (void)ended;
-    auto r = co_await Overview(ctx, req, upgraded, "Your authenticator app is set up.", "");
-    r.AddHeader("Set-Cookie", SessionCookie(ctx, *cookie, std::nullopt));
+    const std::string first = "totp";
+    auto next = co_await FirstMethodPage(ctx, req, upgraded, first);
+    if (!next) co_return UpstreamErrorPage(ctx, req, next.error());
+    // No co_await inside a conditional expression (GCC 12 destroys its temporaries twice).
+    Response r;
+    if (*next) {
+      r = Page(std::move(**next));
+    } else {
+      r = co_await Overview(ctx, req, upgraded, "Your authenticator app is set up.", "");
+    }
+    r.AddHeader("Set-Cookie", *cookie);
     co_return r;
   }
   if (path == "/account/mfa/email" || path == "/account/mfa/sms") {
@@ -162,6 +221,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     start.set_type(path == "/account/mfa/email" ? mfa::v1::FACTOR_TYPE_EMAIL
                                                 : mfa::v1::FACTOR_TYPE_SMS);
     start.set_destination(form->Get("destination").value_or(""));
+    start.set_region(form->Get("country").value_or(""));
     auto e = co_await ctx.upstreams.StartDeliveryEnrolment(req.request_id, start);
     if (!e) co_return UpstreamErrorPage(ctx, req, e.error());
     if (!e->error().empty()) co_return co_await Overview(ctx, req, session, "", e->error());
@@ -176,7 +236,28 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     using R = mfa::v1::VerifyCodeResponse;
     if (c && c->outcome() == R::OUTCOME_VERIFIED) {
-      co_return co_await Overview(ctx, req, session, "The new method is set up.", "");
+      std::string type = "email";
+      for (const auto& f : factors->factors()) {
+        if (f.id() == confirm.factor_id() && f.type() == mfa::v1::FACTOR_TYPE_SMS) type = "sms";
+      }
+      // A first method proved here upgrades the session, as the app's does above.
+      Session current = session;
+      std::string cookie;
+      if (!PassedMfa(session)) {
+        auto upgraded = co_await Upgrade(ctx, req, current, type);
+        if (!upgraded) co_return UpstreamErrorPage(ctx, req, upgraded.error());
+        cookie = std::move(*upgraded);
+      }
+      auto next = co_await FirstMethodPage(ctx, req, current, type);
+      if (!next) co_return UpstreamErrorPage(ctx, req, next.error());
+      Response r;
+      if (*next) {
+        r = Page(std::move(**next));
+      } else {
+        r = co_await Overview(ctx, req, current, "The new method is set up.", "");
+      }
+      if (!cookie.empty()) r.AddHeader("Set-Cookie", cookie);
+      co_return r;
     }
     if (c && (c->outcome() == R::OUTCOME_WRONG_CODE || c->outcome() == R::OUTCOME_MALFORMED_CODE)) {
       std::string error = c->outcome() == R::OUTCOME_MALFORMED_CODE
@@ -217,6 +298,10 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     remove.set_subject(session.subject);
     remove.set_factor_id(form->Get("factor_id").value_or(""));
     auto r = co_await ctx.upstreams.RemoveFactor(req.request_id, remove);
+    if (!r && r.error().code == ErrorCode::kFailedPrecondition) {
+      // mfa.keep_two_methods: the mfa service's sentence says why and what to do.
+      co_return co_await Overview(ctx, req, session, "", r.error().message);
+    }
     if (!r && r.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, r.error());
     co_return co_await Overview(ctx, req, session, r ? "The method was removed." : "",
                                 r ? "" : "That method was already removed.");

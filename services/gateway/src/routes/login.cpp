@@ -54,7 +54,14 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
   const bool totp_only = flow.authorize && flow.authorize->totp_only;
   bool has_factor = false;
   bool has_other_factor = false;
+  bool has_totp = false;
   for (const auto& f : factors->factors()) {
+    has_totp = has_totp || (f.active() && f.type() == mfa::v1::FACTOR_TYPE_TOTP);
+  }
+  for (const auto& f : factors->factors()) {
+    // Recovery codes (which come with a person's first method) back up the app here; without
+    // one they stand for the email or SMS factor this client does not count.
+    if (totp_only && !has_totp && f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES) continue;
     bool counts = !totp_only || f.type() == mfa::v1::FACTOR_TYPE_TOTP ||
                   f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES;
     has_factor = has_factor || (f.active() && counts);

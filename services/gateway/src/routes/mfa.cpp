@@ -102,6 +102,39 @@ Response MfaPage(const Context& ctx, const Request& req, int status, const MfaVi
   return r;
 }
 
+Response PageResponse(int status, std::string html) {
+  auto r = Response::Html(status, std::move(html));
+  AddPageHeaders(r);
+  return r;
+}
+
+/// The offer of a second method during a sign-in, after the first was enrolled: email (the
+/// app is the first), or go on to the application.
+SecondMethodView EnrolNextView(const std::string& flow_id, const Flow& flow) {
+  SecondMethodView view;
+  view.title = "Your authenticator app is set up";
+  view.flow = flow_id;
+  view.csrf = flow.csrf;
+  view.offer_email = true;
+  view.email_action = "/mfa/enrol/email";
+  view.skip_form = true;
+  view.skip_action = "/mfa/enrol/done";
+  view.skip_label = "Skip for now and continue";
+  return view;
+}
+
+/// The session of a sign-in whose second step was the enrolment of an authenticator app.
+Session EnrolledSession(const Flow& flow) {
+  Session session;
+  session.subject = flow.subject;
+  session.auth_time = NowUnix();
+  session.amr = {"pwd", "otp", "mfa"};
+  session.acr = "aal2";
+  session.sid = crypto::RandomToken(16);
+  session.csrf = crypto::RandomToken(32);
+  return session;
+}
+
 }  // namespace
 
 Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
@@ -260,6 +293,10 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   if (pending.error) co_return std::move(*pending.error);
   Flow& flow = pending.flow;
   if (!flow.challenge_id.empty()) co_return SeeOther("/mfa?" + http::EncodeQuery({{"flow", flow_id}}));
+  if (flow.enrolled_at != 0) {
+    // Already enrolled (a reload): the offer again, without the codes (shown once).
+    co_return PageResponse(200, ctx.pages.In(Lang(ctx, req)).SecondMethod(EnrolNextView(flow_id, flow)));
+  }
 
   std::string error;
   if (req.method == "POST") {
@@ -274,15 +311,18 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
     auto c = co_await ctx.upstreams.ConfirmTotpEnrolment(req.request_id, confirm);
     if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     if (c && c->outcome() == mfa::v1::ConfirmTotpEnrolmentResponse::OUTCOME_CONFIRMED) {
-      Session session;
-      session.subject = flow.subject;
-      session.auth_time = NowUnix();
-      session.amr = {"pwd", "otp", "mfa"};
-      session.acr = "aal2";
-      session.sid = crypto::RandomToken(16);
-      session.csrf = crypto::RandomToken(32);
       log::Info("authenticator app enrolled at sign-in", {{"request_id", req.request_id}});
-      co_return co_await FinishSignIn(ctx, req, flow_id, flow, session);
+      // The first method: recovery codes now, then a second, different one is offered before
+      // the sign-in goes on (or skipped).
+      flow.enrolled_at = NowUnix();
+      Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
+      if (!updated) co_return UpstreamErrorPage(ctx, req, updated.error());
+      auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(req.request_id, flow.subject);
+      if (!codes) co_return UpstreamErrorPage(ctx, req, codes.error());
+      SecondMethodView view = EnrolNextView(flow_id, flow);
+      view.message = "Your authenticator app is set up.";
+      view.codes.assign(codes->codes().begin(), codes->codes().end());
+      co_return PageResponse(200, ctx.pages.In(Lang(ctx, req)).SecondMethod(view));
     }
     error = "That code is not right. Scan this new code and enter the code your app shows.";
   }
@@ -299,6 +339,74 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   auto r = Response::Html(error.empty() ? 200 : 401, ctx.pages.In(Lang(ctx, req)).TotpSetup(view));
   AddPageHeaders(r);
   co_return r;
+}
+
+Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
+  // After the first method was enrolled during a sign-in: add email as a second one (a code
+  // sent to it, then entered), or skip; either way the sign-in then goes on.
+  auto form = http::Params::Parse(req.body);
+  if (!form) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
+  const std::string flow_id = form->Get("flow").value_or("");
+  auto pending = co_await LoadPending(ctx, req, flow_id);
+  if (pending.error) co_return std::move(*pending.error);
+  Flow& flow = pending.flow;
+  if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
+    co_return ErrorPage(ctx, req, 403, "Request refused",
+                        "This form was not sent by the page we showed you.");
+  }
+  if (flow.enrolled_at == 0 || !flow.challenge_id.empty()) {
+    co_return SeeOther("/mfa/enrol?" + http::EncodeQuery({{"flow", flow_id}}));
+  }
+  const std::string& path = req.path;
+  if (path == "/mfa/enrol/email") {
+    mfa::v1::StartDeliveryEnrolmentRequest start;
+    start.set_subject(flow.subject);
+    start.set_type(mfa::v1::FACTOR_TYPE_EMAIL);
+    start.set_destination(form->Get("destination").value_or(""));
+    auto e = co_await ctx.upstreams.StartDeliveryEnrolment(req.request_id, start);
+    if (!e) co_return UpstreamErrorPage(ctx, req, e.error());
+    if (!e->error().empty()) {
+      SecondMethodView view = EnrolNextView(flow_id, flow);
+      view.error = e->error();
+      co_return PageResponse(400, ctx.pages.In(Lang(ctx, req)).SecondMethod(view));
+    }
+    co_return PageResponse(200, ctx.pages.In(Lang(ctx, req)).VerifyDestination(flow.csrf, e->factor_id(), e->label(),
+                                                            "", "/mfa/enrol/verify", flow_id));
+  }
+  if (path == "/mfa/enrol/verify") {
+    mfa::v1::ConfirmDeliveryEnrolmentRequest confirm;
+    confirm.set_subject(flow.subject);
+    confirm.set_factor_id(form->Get("factor_id").value_or(""));
+    confirm.set_code(form->Get("code").value_or(""));
+    auto c = co_await ctx.upstreams.ConfirmDeliveryEnrolment(req.request_id, confirm);
+    if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
+    using R = mfa::v1::VerifyCodeResponse;
+    if (c && c->outcome() == R::OUTCOME_VERIFIED) {
+      log::Info("second method enrolled at sign-in", {{"request_id", req.request_id}});
+      const Session session = EnrolledSession(flow);
+      co_return co_await FinishSignIn(ctx, req, flow_id, flow, session);
+    }
+    if (c && (c->outcome() == R::OUTCOME_WRONG_CODE || c->outcome() == R::OUTCOME_MALFORMED_CODE)) {
+      std::string error = c->outcome() == R::OUTCOME_MALFORMED_CODE
+                              ? "Enter the 6 digits of the code we sent."
+                              : Translate(Lang(ctx, req),
+                                          c->tries_left() == 1 ? "That code is not right. {0} try left."
+                                                               : "That code is not right. {0} tries left.",
+                                          {std::to_string(c->tries_left())});
+      co_return PageResponse(401, ctx.pages.In(Lang(ctx, req)).VerifyDestination(
+                                      flow.csrf, confirm.factor_id(),
+                                      form->Get("label").value_or(""), error,
+                                      "/mfa/enrol/verify", flow_id));
+    }
+    SecondMethodView view = EnrolNextView(flow_id, flow);
+    view.error = "That code has expired or was tried too often. Start again, or skip.";
+    co_return PageResponse(400, ctx.pages.In(Lang(ctx, req)).SecondMethod(view));
+  }
+  if (path == "/mfa/enrol/done") {
+    const Session session = EnrolledSession(flow);
+    co_return co_await FinishSignIn(ctx, req, flow_id, flow, session);
+  }
+  co_return ErrorPage(ctx, req, 404, "Page not found", "There is no page at this address.");
 }
 
 }  // namespace idp::gateway
