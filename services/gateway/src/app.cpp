@@ -66,6 +66,10 @@ int RunApp(const Config& config) {
   gc.login_failures_per_address =
       static_cast<int>(config.GetInt("gateway.login_failures_per_address", 30));
   gc.remember_days = static_cast<int>(config.GetInt("gateway.remember_days", 30));
+  gc.password_reset_per_address =
+      static_cast<int>(config.GetInt("gateway.password_reset_per_address", 5));
+  gc.password_reset_window =
+      config.GetSeconds("gateway.password_reset_window", gc.password_reset_window);
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
                       gc.secure_cookies ? "__Host-idp_remember" : "idp_remember"};

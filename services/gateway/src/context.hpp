@@ -30,6 +30,9 @@ struct GatewayConfig {
   int remember_days = 30;      ///< "Remember this browser" life; 0 turns the option off
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
   std::string product = "Identity";
+  /// "Forgot your password?" posts per source address per `password_reset_window`.
+  int password_reset_per_address = 5;
+  std::chrono::seconds password_reset_window{15 * 60};
 };
 
 /// Cookie names: "__Host-" when Secure (SECURITY §51), plain otherwise.
@@ -105,6 +108,12 @@ Awaitable<Response> HandleConsentPage(Context& ctx, Request& req);
 Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleSelectAccountPage(Context& ctx, Request& req);
 Awaitable<Response> HandleSelectAccountSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleForgotPasswordPage(Context& ctx, Request& req);
+Awaitable<Response> HandleForgotPasswordSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleResetPasswordPage(Context& ctx, Request& req);
+Awaitable<Response> HandleResetPasswordSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleAccountPasswordPage(Context& ctx, Request& req);
+Awaitable<Response> HandleAccountPasswordSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleHealthz(Context& ctx, Request& req);
 Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
 
@@ -148,6 +157,11 @@ ClientAuthParse ParseClientAuth(const Context& ctx, const Request& req, const ht
 /// back-channel logout clients) and deletes it. Either failure is returned.
 Awaitable<Status> EndSession(Context& ctx, const Request& req, const Session& session,
                              const std::string& cookie);
+/// Ends every live session of `subject` (after a password change or reset) as EndSession does,
+/// except the one behind `except_cookie` (empty: none is kept). Tries them all; returns the
+/// first failure.
+Awaitable<Status> EndSessionsOf(Context& ctx, const Request& req, const std::string& subject,
+                                const std::string& except_cookie);
 
 /// Completes a sign-in whose every step passed: ends any older session (a new id at every
 /// authentication), creates the session, deletes the flow, and resumes the authorization, the

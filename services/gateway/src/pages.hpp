@@ -102,6 +102,22 @@ struct TotpSetupView {
   std::string required_by;      ///< the application that requires a second factor
 };
 
+struct ResetPasswordView {
+  std::string csrf;
+  std::string token;     ///< from the emailed link, carried in a hidden field
+  std::string username;
+  bool invite = false;   ///< "Set your password" (an invitation) instead of a reset
+  std::string error;
+};
+
+struct AccountPasswordView {
+  std::string csrf;
+  std::string username;
+  std::string message;
+  std::string current_error;  ///< tied to "Current password"
+  std::string new_error;      ///< tied to "New password"
+};
+
 /// Thread-safe (templates are parsed per call; they are small).
 class Pages {
  public:
@@ -122,6 +138,14 @@ class Pages {
   std::string RecoveryCodes(const std::vector<std::string>& codes) const;
   std::string VerifyDestination(const std::string& csrf, const std::string& factor_id,
                                 const std::string& label, const std::string& error) const;
+  // Password self-service (password_pages.cpp).
+  std::string ForgotPassword(const std::string& csrf, const std::string& username,
+                             const std::string& error) const;
+  std::string ForgotPasswordSent() const;
+  std::string ResetPassword(const ResetPasswordView& view) const;
+  std::string PasswordLinkInvalid() const;
+  std::string PasswordChanged(bool invite) const;
+  std::string AccountPassword(const AccountPasswordView& view) const;
   /// OAuth 2.0 Form Post Response Mode: a form of `fields` posted to `action` by a script.
   std::string FormPost(const std::string& action,
                        const std::vector<std::pair<std::string, std::string>>& fields) const;
