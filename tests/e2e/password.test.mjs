@@ -7,6 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { startStack, stopStack, idpctl, freePort, readLog } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
 import { signIn } from './support/oidc.mjs';
@@ -36,7 +38,7 @@ before(async () => {
     IDP_GATEWAY_PASSWORD_RESET_PER_ADDRESS: '100',
   } });
   for (const u of [bob, carol, erin]) {
-    idpctl(stack, ['users', 'create', '--username', u.username, '--email', u.email, '--password-stdin'], `${u.password}\n`);
+    u.subject = idpctl(stack, ['users', 'create', '--username', u.username, '--email', u.email, '--password-stdin'], `${u.password}\n`).subject;
   }
 });
 
@@ -69,6 +71,13 @@ function linkIn(m, issuer) {
   const url = new URL(found[1]);
   assert.equal(url.origin, issuer);
   return url;
+}
+
+/** How many sessions the gateway's per-person index in Redis lists for `subject`. */
+function indexedSessions(subject) {
+  const m = readFileSync(stack.configPath, 'utf8').match(/url = "redis:\/\/([^:/]+):(\d+)\/(\d+)"/);
+  const key = `gw:subject-sessions:${createHash('sha256').update(subject).digest('base64url')}`;
+  return Number(execFileSync('redis-cli', ['-h', m[1], '-p', m[2], '-n', m[3], 'SCARD', key]).toString().trim());
 }
 
 function sessionCookie(agent) {
@@ -149,6 +158,8 @@ test('forgot password: link by email, new password, sessions ended, MFA still as
   assert.equal(home.status, 303, 'a session from before the reset is refused');
   assert.doesNotMatch(home.headers.get('location'), /^\/$/);
 
+  assert.equal(indexedSessions(bob.subject), 0, 'the index of bob\'s sessions is empty');
+
   // The old password is refused, the new one works, and MFA is still asked.
   assert.equal((await portalSignIn(bob)).res.status, 401);
   const { agent, res: signedIn } = await portalSignIn(bob, 'bob has a brand new password');
@@ -218,6 +229,7 @@ test('change password ends the other sessions and keeps this one under a new id'
   assert.equal(b.res.status, 303);
   const before = sessionCookie(a.agent);
   const bCookie = sessionCookie(b.agent);
+  assert.equal(indexedSessions(carol.subject), 2);
 
   const page = await a.agent.request(new URL('/account/password', stack.issuer));
   assert.equal(page.status, 200);
@@ -243,6 +255,7 @@ test('change password ends the other sessions and keeps this one under a new id'
   const after = sessionCookie(a.agent);
   assert.notEqual(after[1], before[1], 'a new session id after the change');
   await mail(carol.email, /password was changed/);
+  assert.equal(indexedSessions(carol.subject), 1, 'only the renewed session is left in the index');
 
   // This browser continues; the other one, and this browser's old cookie, are refused.
   assert.equal((await a.agent.request(new URL('/', stack.issuer))).status, 200);
