@@ -3,7 +3,7 @@
 // metrics port, where /readyz is their grpc.health.v1 status: the kubelet's grpc probe cannot
 // present the client certificate mutual TLS requires), scrape annotations, its own TLS Secret, a
 // Service, a HorizontalPodAutoscaler and a PodDisruptionBudget that select it; the NetworkPolicies, evaluated, let only the gateway reach the services (and mfa
-// reach delivery); the ConfigMap's TOML is deploy/idp.toml with only the listed differences.
+// and auth reach delivery); the ConfigMap's TOML is deploy/idp.toml with only the listed differences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -121,7 +121,7 @@ for (const name of SERVICES) {
   });
 }
 
-test('NetworkPolicies, evaluated: only the gateway reaches the services, and mfa reaches delivery', () => {
+test('NetworkPolicies, evaluated: only the gateway reaches the services, and mfa and auth reach delivery', () => {
   const policies = docs.filter((d) => d.kind === 'NetworkPolicy');
   const labels = Object.fromEntries(SERVICES.map((s) => [s, find('Deployment', s).spec.template.metadata.labels]));
   labels.outside = {};  // a client beyond the namespace (through the Service or Ingress)
@@ -138,7 +138,7 @@ test('NetworkPolicies, evaluated: only the gateway reaches the services, and mfa
   };
   const expected = {
     gateway: ['auth', 'mfa', 'delivery', 'token', 'gateway', 'outside'],
-    auth: ['gateway'], mfa: ['gateway'], delivery: ['gateway', 'mfa'], token: ['gateway'],
+    auth: ['gateway'], mfa: ['gateway'], delivery: ['gateway', 'mfa', 'auth'], token: ['gateway'],
   };
   for (const to of SERVICES) {
     const port = portOf(k8sToml.get(`${to}.listen`));

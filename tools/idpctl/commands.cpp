@@ -111,6 +111,11 @@ int Run(int argc, char** argv) {
   set_password->add_option("--username", username, "login name")->required();
   set_password->add_option("--password", password, "new password (prefer --password-stdin)");
   set_password->add_flag("--password-stdin", password_stdin, "read it from standard input");
+  auto* invite = users->add_subcommand(
+      "invite", "create an account without a password and email it a link to set one");
+  invite->add_option("--username", username, "login name")->required();
+  invite->add_option("--email", email, "where the link goes (also the login email)")->required();
+  invite->add_option("--name", name, "full name");
   auto* list_users = users->add_subcommand("list", "list accounts");
   auto* unlock = users->add_subcommand("unlock", "lift a lockout after failed sign-ins");
   unlock->add_option("--username", username, "login name")->required();
@@ -222,6 +227,20 @@ int Run(int argc, char** argv) {
         if (!st.ok()) return Fail(st, "users set-password");
         Print(g, json::object{{"username", found.user().username()}, {"password_set", true}},
               "password set for " + found.user().username());
+        return 0;
+      }
+      if (invite->parsed()) {
+        auth::v1::InviteUserRequest req;
+        req.set_username(username);
+        req.set_email(email);
+        req.set_name(name);
+        auth::v1::InviteUserResponse resp;
+        auto st = stub->InviteUser(&ctx, req, &resp);
+        if (!st.ok()) return Fail(st, "users invite");
+        json::object out = UserJson(resp.user());
+        out["invited"] = true;
+        Print(g, out, "invited " + resp.user().username() + " (" + resp.user().subject() +
+                          "): a link to set the password was sent to " + resp.user().email());
         return 0;
       }
       if (unlock->parsed()) {

@@ -3,6 +3,9 @@
 #include "auth_migrations.hpp"
 #include "auth_service.hpp"
 #include "grpc_handler.hpp"
+#include "mailer.hpp"
+#include "password_service.hpp"
+#include "password_token_store.hpp"
 #include "pg_account_store.hpp"
 
 #include "idp/common/config.hpp"
@@ -37,7 +40,26 @@ int RunApp(const Config& config) {
   lockout.account_window = config.GetSeconds("auth.lockout_account_window", lockout.account_window);
   lockout.lock = config.GetSeconds("auth.lockout_duration", lockout.lock);
   AuthService service(store, params, lockout);
-  AuthGrpcHandler handler(service);
+
+  // Password self-service: auth owns the tokens and asks delivery to email the links, so a
+  // token never passes through the gateway except in the link the person clicks.
+  PasswordServiceSettings password_settings;
+  password_settings.issuer = config.GetString("issuer", "http://localhost:8080");
+  password_settings.reset_ttl = config.GetSeconds("auth.reset_ttl", password_settings.reset_ttl);
+  password_settings.invite_ttl = config.GetSeconds("auth.invite_ttl", password_settings.invite_ttl);
+  if (password_settings.reset_ttl.count() <= 0 || password_settings.reset_ttl.count() > 86400 ||
+      password_settings.invite_ttl.count() <= 0 ||
+      password_settings.invite_ttl.count() > 30 * 86400) {
+    throw std::runtime_error("auth.reset_ttl must be 1 s to 1 day, auth.invite_ttl 1 s to 30 days");
+  }
+  PgPasswordTokenStore tokens(pool);
+  auto mailer = MakeGrpcMailer(
+      config.GetString("auth.delivery", config.GetString("delivery.listen", "127.0.0.1:7003")));
+  PasswordService passwords(service, store, tokens, *mailer, params, password_settings,
+                            [](const Account&, const std::string& password) {
+                              return AuthService::CheckPasswordPolicy(password);
+                            });
+  AuthGrpcHandler handler(service, passwords);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }}});
   rpc::ServerOptions options{config.GetString("auth.listen", "127.0.0.1:7001"),
                              static_cast<int>(config.GetInt("auth.max_threads", 32))};

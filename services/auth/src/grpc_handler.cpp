@@ -3,7 +3,6 @@
 #include "idp/rpc/server.hpp"
 
 namespace idp::auth {
-namespace {
 
 void ToProto(const Account& a, v1::User* u) {
   u->set_subject(a.subject);
@@ -18,8 +17,6 @@ void ToProto(const Account& a, v1::User* u) {
   u->set_phone_number(a.phone_number);
   u->set_phone_number_verified(a.phone_number_verified);
 }
-
-}  // namespace
 
 grpc::Status AuthGrpcHandler::VerifyPassword(grpc::ServerContext* ctx,
                                              const v1::VerifyPasswordRequest* req,

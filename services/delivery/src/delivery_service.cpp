@@ -37,6 +37,47 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+/// The link of a reset or invitation email: an absolute https URL (http only for localhost or a
+/// loopback address), at most kMaxLinkChars, printable ASCII without spaces.
+Status ValidateLink(const std::string& link) {
+  if (link.empty()) return InvalidArgument("link is required by this template");
+  if (link.size() > kMaxLinkChars) {
+    return InvalidArgument("link is longer than " + std::to_string(kMaxLinkChars) + " characters");
+  }
+  for (char c : link) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F) {
+      return InvalidArgument("link must not hold spaces, control or non-ASCII characters");
+    }
+  }
+  std::string_view rest;
+  bool https = false;
+  if (link.rfind("https://", 0) == 0) {
+    https = true;
+    rest = std::string_view(link).substr(8);
+  } else if (link.rfind("http://", 0) == 0) {
+    rest = std::string_view(link).substr(7);
+  } else {
+    return InvalidArgument("link must be an absolute https URL");
+  }
+  const auto end = rest.find_first_of("/?#");
+  const std::string_view authority = rest.substr(0, end);
+  if (authority.empty() || authority.find('@') != std::string_view::npos) {
+    return InvalidArgument("link must name a host (and no user information)");
+  }
+  if (!https) {
+    std::string_view host = authority;
+    if (host.front() == '[') {
+      host = host.substr(0, host.find(']') + 1);
+    } else {
+      host = host.substr(0, host.find(':'));
+    }
+    const bool loopback = host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+    if (!loopback) return InvalidArgument("link must use https (http only for localhost)");
+  }
+  return {};
+}
+
 SendResult Refused(Refusal why, std::string country) {
   SendResult r;
   r.refusal = why;
@@ -60,11 +101,27 @@ DeliveryService::DeliveryService(Outbox& outbox, const OutboxCipher& cipher, con
 
 Result<TemplateValues> DeliveryService::CheckTemplate(
     TemplateId id, const std::string& code, const std::optional<std::chrono::seconds>& valid_for,
-    const std::string& factor_name) const {
+    const std::string& factor_name, const std::string& link) const {
   if (id == TemplateId::kUnspecified) return InvalidArgument("template is required");
   TemplateValues v;
   v.product_name = settings_.product_name;
-  if (CarriesCode(id)) {
+  if (!CarriesLink(id) && !link.empty()) {
+    return InvalidArgument("link is not used by this template");
+  }
+  if (CarriesLink(id)) {
+    if (auto st = ValidateLink(link); !st) return st.error();
+    if (!code.empty()) return InvalidArgument("code is not used by this template");
+    if (!factor_name.empty()) return InvalidArgument("factor_name is not used by this template");
+    v.link = link;
+    v.code_valid_for = valid_for.value_or(std::chrono::seconds(1800));
+    if (v.code_valid_for <= std::chrono::seconds(0) || v.code_valid_for > kMaxLinkValidity) {
+      return InvalidArgument("code_valid_for must be more than 0 and at most " +
+                             std::to_string(kMaxLinkValidity.count()) + " s for a link");
+    }
+  } else if (id == TemplateId::kPasswordChanged) {
+    if (!code.empty()) return InvalidArgument("code is not used by this template");
+    if (!factor_name.empty()) return InvalidArgument("factor_name is not used by this template");
+  } else if (CarriesCode(id)) {
     if (code.size() < 4 || code.size() > 12 ||
         !std::all_of(code.begin(), code.end(),
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; })) {
@@ -119,7 +176,8 @@ Result<SendResult> DeliveryService::SendEmail(const EmailRequest& req) {
   if (auto st = ValidateIdempotencyKey(req.idempotency_key); !st) return st.error();
   if (auto st = ValidateAddress(req.to_address, "to_address"); !st) return st.error();
   if (auto st = ValidateDisplayName(req.to_name, "to_name"); !st) return st.error();
-  auto values = CheckTemplate(req.template_id, req.code, req.code_valid_for, req.factor_name);
+  auto values =
+      CheckTemplate(req.template_id, req.code, req.code_valid_for, req.factor_name, req.link);
   if (!values) return values.error();
   if (!settings_.email_enabled) {
     metrics_.Refused(Channel::kEmail, Refusal::kChannelDisabled);
@@ -132,9 +190,10 @@ Result<SendResult> DeliveryService::SendEmail(const EmailRequest& req) {
   m.channel = Channel::kEmail;
   m.template_name = std::string(TemplateName(req.template_id));
   m.queued_at_ms = ToMs(now);
-  m.expires_at_ms =
-      m.queued_at_ms + 1000 * (CarriesCode(req.template_id) ? values->code_valid_for.count()
-                                                            : settings_.notice_max_age.count());
+  // A code or a link is not worth sending once it stopped working.
+  const bool expiring = CarriesCode(req.template_id) || CarriesLink(req.template_id);
+  m.expires_at_ms = m.queued_at_ms + 1000 * (expiring ? values->code_valid_for.count()
+                                                      : settings_.notice_max_age.count());
 
   const EmailContent content = RenderEmail(req.template_id, *values);
   MimeMessage mime;
@@ -162,7 +221,7 @@ Result<SendResult> DeliveryService::SendEmail(const EmailRequest& req) {
   m.fingerprint = cipher_.Hash(
       "fingerprint", boost::json::serialize(boost::json::array{
                          "email", destination, req.to_name, m.template_name, req.code,
-                         values->code_valid_for.count(), req.factor_name}));
+                         values->code_valid_for.count(), req.factor_name, req.link}));
 
   EnqueueLimits limits;
   if (CarriesCode(req.template_id)) limits.destination = settings_.destination_limits;
@@ -180,7 +239,10 @@ Result<SendResult> DeliveryService::SendSms(const SmsRequest& req) {
   if (auto st = ValidateIdempotencyKey(req.idempotency_key); !st) return st.error();
   auto number = ParseE164(req.to_number, "to_number");
   if (!number) return number.error();
-  auto values = CheckTemplate(req.template_id, req.code, req.code_valid_for, req.factor_name);
+  if (CarriesLink(req.template_id)) {
+    return InvalidArgument("this template is sent by email only");
+  }
+  auto values = CheckTemplate(req.template_id, req.code, req.code_valid_for, req.factor_name, "");
   if (!values) return values.error();
   if (!settings_.sms_enabled) {
     metrics_.Refused(Channel::kSms, Refusal::kChannelDisabled);

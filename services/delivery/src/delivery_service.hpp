@@ -49,6 +49,7 @@ struct EmailRequest {
   std::string code;  ///< sensitive
   std::optional<std::chrono::seconds> code_valid_for;
   std::string factor_name;
+  std::string link;  ///< sensitive: the reset or invitation link
 };
 
 struct SmsRequest {
@@ -71,6 +72,9 @@ struct SendResult {
 /// Longest idempotency key, factor name and SMS text accepted.
 inline constexpr std::size_t kMaxIdempotencyKey = 128;
 inline constexpr std::size_t kMaxFactorNameChars = 64;
+/// Longest link, and the longest time a link may be said to work (an invitation: 30 days).
+inline constexpr std::size_t kMaxLinkChars = 2048;
+inline constexpr std::chrono::seconds kMaxLinkValidity{30 * 86400};
 
 /// Thread-safe (the outbox, cipher, clock and metrics are).
 class DeliveryService {
@@ -91,7 +95,8 @@ class DeliveryService {
   /// Checks the template fields; returns the values to render with.
   Result<TemplateValues> CheckTemplate(TemplateId id, const std::string& code,
                                        const std::optional<std::chrono::seconds>& valid_for,
-                                       const std::string& factor_name) const;
+                                       const std::string& factor_name,
+                                       const std::string& link) const;
   Result<SendResult> Enqueue(NewMessage& m, const EnqueueLimits& limits, Channel channel);
 
   Outbox& outbox_;

@@ -17,6 +17,9 @@ TemplateId FromProto(v1::Template t) {
     case v1::TEMPLATE_VERIFY_ADDRESS: return TemplateId::kVerifyAddress;
     case v1::TEMPLATE_FACTOR_ADDED: return TemplateId::kFactorAdded;
     case v1::TEMPLATE_FACTOR_REMOVED: return TemplateId::kFactorRemoved;
+    case v1::TEMPLATE_PASSWORD_RESET: return TemplateId::kPasswordReset;
+    case v1::TEMPLATE_INVITATION: return TemplateId::kInvitation;
+    case v1::TEMPLATE_PASSWORD_CHANGED: return TemplateId::kPasswordChanged;
     default: return TemplateId::kUnspecified;
   }
 }
@@ -46,8 +49,8 @@ v1::MessageState ToProto(MessageState s) {
 /// The validity of a code, when given: whole seconds, within what a Duration can hold.
 Result<std::optional<std::chrono::seconds>> ValidFor(bool has, const google::protobuf::Duration& d) {
   if (!has) return std::optional<std::chrono::seconds>{};
-  if (d.seconds() < 0 || d.seconds() > 86400 || d.nanos() != 0) {
-    return InvalidArgument("code_valid_for must be whole seconds, at most 1 h");
+  if (d.seconds() < 0 || d.seconds() > 30 * 86400 || d.nanos() != 0) {
+    return InvalidArgument("code_valid_for must be whole seconds, at most 1 h (30 days for a link)");
   }
   return std::optional<std::chrono::seconds>{std::chrono::seconds(d.seconds())};
 }
@@ -72,6 +75,7 @@ grpc::Status DeliveryGrpcHandler::SendEmail(grpc::ServerContext* ctx,
     r.code = req->code();
     r.code_valid_for = *valid_for;
     r.factor_name = req->factor_name();
+    r.link = req->link();
     auto out = service_.SendEmail(r);
     if (!out) return out.error();
     resp->set_message_id(out->message_id);

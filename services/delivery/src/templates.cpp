@@ -22,11 +22,39 @@ std::string CodeBlock(const std::string& code) {
          HtmlEscape(code) + "</p>";
 }
 
+std::string Duration(std::chrono::seconds s) {
+  if (s.count() >= 86400 && s.count() % 86400 == 0) {
+    const auto d = s.count() / 86400;
+    return std::to_string(d) + (d == 1 ? " day" : " days");
+  }
+  if (s.count() >= 7200 && s.count() % 3600 == 0) return std::to_string(s.count() / 3600) + " hours";
+  return Minutes(s);
+}
+
 }  // namespace
 
 bool CarriesCode(TemplateId id) {
   return id == TemplateId::kSignInCode || id == TemplateId::kVerifyAddress;
 }
+
+bool CarriesLink(TemplateId id) {
+  return id == TemplateId::kPasswordReset || id == TemplateId::kInvitation;
+}
+
+bool NamesFactor(TemplateId id) {
+  return id == TemplateId::kFactorAdded || id == TemplateId::kFactorRemoved;
+}
+
+namespace {
+
+std::string LinkBlock(const std::string& link, std::string_view label) {
+  return "<p><a href=\"" + HtmlEscape(link) +
+         "\" style=\"font-size: 18px; font-weight: bold\">" + HtmlEscape(label) +
+         "</a></p>\n<p>If the button does not work, copy this address into your browser:<br>" +
+         HtmlEscape(link) + "</p>";
+}
+
+}  // namespace
 
 std::string_view TemplateName(TemplateId id) {
   switch (id) {
@@ -34,6 +62,9 @@ std::string_view TemplateName(TemplateId id) {
     case TemplateId::kVerifyAddress: return "verify_address";
     case TemplateId::kFactorAdded: return "factor_added";
     case TemplateId::kFactorRemoved: return "factor_removed";
+    case TemplateId::kPasswordReset: return "password_reset";
+    case TemplateId::kInvitation: return "invitation";
+    case TemplateId::kPasswordChanged: return "password_changed";
     case TemplateId::kUnspecified: break;
   }
   return "unspecified";
@@ -99,6 +130,51 @@ EmailContent RenderEmail(TemplateId id, const TemplateValues& v) {
                                    "<p>&mdash; " + HtmlEscape(p) + "</p>");
       break;
     }
+    case TemplateId::kPasswordReset: {
+      const std::string works = Duration(v.code_valid_for);
+      e.subject = "Reset your " + p + " password";
+      e.text = "Someone asked to reset the password of your " + p +
+               " account. To choose a new password, open this link:\n\n    " + v.link +
+               "\n\nIt works once, for " + works +
+               ". If you did not ask for this, ignore this message: your password stays as it "
+               "is.\n\n-- \n" + p + "\n";
+      e.html = Html(e.subject, "<p>Someone asked to reset the password of your " +
+                                   HtmlEscape(p) + " account. To choose a new password, open "
+                                   "this link:</p>\n" + LinkBlock(v.link, "Choose a new password") +
+                                   "\n<p>It works once, for " + works +
+                                   ". If you did not ask for this, ignore this message: your "
+                                   "password stays as it is.</p>\n<p>&mdash; " + HtmlEscape(p) +
+                                   "</p>");
+      break;
+    }
+    case TemplateId::kInvitation: {
+      const std::string works = Duration(v.code_valid_for);
+      e.subject = "You are invited to " + p;
+      e.text = "An account was created for you at " + p +
+               ". To set your password, open this link:\n\n    " + v.link +
+               "\n\nIt works once, for " + works +
+               ". If you did not expect this, ignore this message.\n\n-- \n" + p + "\n";
+      e.html = Html(e.subject, "<p>An account was created for you at " + HtmlEscape(p) +
+                                   ". To set your password, open this link:</p>\n" +
+                                   LinkBlock(v.link, "Set your password") +
+                                   "\n<p>It works once, for " + works +
+                                   ". If you did not expect this, ignore this message.</p>\n"
+                                   "<p>&mdash; " + HtmlEscape(p) + "</p>");
+      break;
+    }
+    case TemplateId::kPasswordChanged:
+      e.subject = "Your " + p + " password was changed";
+      e.text = "The password of your " + p +
+               " account was just changed, and your other sessions were signed out.\n\nIf "
+               "this was not you, reset your password at once with \"Forgot your password?\" "
+               "on the sign-in page, and review your sign-in methods.\n\n-- \n" + p + "\n";
+      e.html = Html(e.subject, "<p>The password of your " + HtmlEscape(p) +
+                                   " account was just changed, and your other sessions were "
+                                   "signed out.</p>\n<p>If this was not you, reset your "
+                                   "password at once with &ldquo;Forgot your password?&rdquo; "
+                                   "on the sign-in page, and review your sign-in methods.</p>\n"
+                                   "<p>&mdash; " + HtmlEscape(p) + "</p>");
+      break;
     case TemplateId::kUnspecified:
       break;
   }
@@ -120,6 +196,10 @@ std::string RenderSms(TemplateId id, const TemplateValues& v) {
     case TemplateId::kFactorRemoved:
       return p + ": the sign-in method \"" + v.factor_name +
              "\" was removed from your account. Not you? Review your account.";
+    case TemplateId::kPasswordChanged:
+      return p + ": your password was changed. Not you? Reset it at once.";
+    case TemplateId::kPasswordReset:
+    case TemplateId::kInvitation:  // email only: refused before rendering
     case TemplateId::kUnspecified:
       break;
   }

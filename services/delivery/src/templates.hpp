@@ -1,7 +1,9 @@
 #pragma once
 /// @file The message texts: "your sign-in code", "verify this address", "a factor was added or
-/// removed", for email (subject, text, HTML) and SMS. Values are escaped for HTML; the texts
-/// never include a link (a code message with a link invites phishing look-alikes).
+/// removed", "reset your password", "you are invited", "your password was changed", for email
+/// (subject, text, HTML) and SMS. Values are escaped for HTML. Only the two link templates
+/// (reset, invitation; email only) carry a link; a code message never does (a code message with
+/// a link invites phishing look-alikes).
 
 #include <chrono>
 #include <string>
@@ -9,10 +11,23 @@
 
 namespace idp::delivery {
 
-enum class TemplateId { kUnspecified, kSignInCode, kVerifyAddress, kFactorAdded, kFactorRemoved };
+enum class TemplateId {
+  kUnspecified,
+  kSignInCode,
+  kVerifyAddress,
+  kFactorAdded,
+  kFactorRemoved,
+  kPasswordReset,
+  kInvitation,
+  kPasswordChanged,
+};
 
 /// True for the templates that carry a code.
 bool CarriesCode(TemplateId id);
+/// True for the templates that carry a link (reset, invitation): email only.
+bool CarriesLink(TemplateId id);
+/// True for the templates that name a factor.
+bool NamesFactor(TemplateId id);
 
 /// A stable name for logs and the outbox ("sign_in_code").
 std::string_view TemplateName(TemplateId id);
@@ -23,6 +38,7 @@ struct TemplateValues {
   std::string code;
   std::chrono::seconds code_valid_for{600};
   std::string factor_name;
+  std::string link;  ///< sensitive: carries a single-use token
 };
 
 struct EmailContent {

@@ -166,6 +166,67 @@ TEST_CASE_METHOD(Harness, "bad input is refused with INVALID_ARGUMENT and nothin
   CHECK(Int({"EXISTS", outbox.Key("rate:dest:x")}) == 0);
 }
 
+TEST_CASE_METHOD(Harness, "the link templates take only a safe absolute link") {
+  auto reset = [](const std::string& link) {
+    EmailRequest r = Email("link");
+    r.template_id = TemplateId::kPasswordReset;
+    r.code.clear();
+    r.link = link;
+    return r;
+  };
+  std::vector<EmailRequest> bad;
+  for (const std::string& link :
+       {std::string(), std::string("javascript:alert(1)"), std::string("/password/reset?token=x"),
+        std::string("http://idp.example.com/password/reset?token=x"),
+        std::string("https://idp.example.com/reset?token=x\r\nBcc: eve@example.net"),
+        std::string("https://idp.example.com/a b"), std::string("https://@evil.example/x"),
+        std::string("https://user@evil.example/x"),
+        "https://idp.example.com/" + std::string(2048, 'a')}) {
+    bad.push_back(reset(link));
+  }
+  auto code_with_link = Email("link");
+  code_with_link.link = "https://idp.example.com/x";
+  bad.push_back(code_with_link);
+  auto reset_with_code = reset("https://idp.example.com/x");
+  reset_with_code.code = "493817";
+  bad.push_back(reset_with_code);
+  auto changed_with_link = reset("https://idp.example.com/x");
+  changed_with_link.template_id = TemplateId::kPasswordChanged;
+  bad.push_back(changed_with_link);
+  for (const auto& r : bad) {
+    auto out = service.SendEmail(r);
+    REQUIRE_FALSE(out.has_value());
+    CHECK(out.error().code == ErrorCode::kInvalidArgument);
+    CHECK(out.error().message.find("idp.example.com") == std::string::npos);  // never echoed
+  }
+  auto sms = Sms("s");
+  sms.template_id = TemplateId::kPasswordReset;
+  sms.code.clear();
+  CHECK_FALSE(service.SendSms(sms).has_value());
+  CHECK(StreamLength() == 0);
+
+  FakeEmail email("smtp");
+  auto d = MakeDispatcher({&email, nullptr, nullptr});
+  for (const char* ok : {"https://idp.example.com/password/reset?token=abc",
+                         "http://localhost:8080/password/reset?token=abc",
+                         "http://127.0.0.1:9/password/reset?token=abc"}) {
+    auto r = reset(ok);
+    r.idempotency_key = "ok-" + std::to_string(StreamLength());
+    auto out = service.SendEmail(r);
+    REQUIRE(out.has_value());
+    CHECK_FALSE(out->message_id.empty());
+  }
+  auto changed = reset("");
+  changed.template_id = TemplateId::kPasswordChanged;
+  changed.idempotency_key = "changed";
+  REQUIRE(service.SendEmail(changed).has_value());
+  REQUIRE(Step(d));
+  auto got = email.Got();
+  REQUIRE_FALSE(got.empty());
+  // The token is sealed at rest like a code.
+  CHECK(got[0].mime.find("token=3Dabc") != std::string::npos);
+}
+
 TEST_CASE_METHOD(Harness, "an email goes from queued to sent with the code in valid MIME") {
   FakeEmail email("smtp");
   auto d = MakeDispatcher({&email, nullptr, nullptr});

@@ -49,3 +49,31 @@ TEST_CASE("validity is shown in whole minutes rounded up") {
   v.code_valid_for = std::chrono::seconds(61);
   CHECK(RenderSms(TemplateId::kSignInCode, v).find("2 minutes") != std::string::npos);
 }
+
+TEST_CASE("reset and invitation emails carry the link escaped and say how long it works") {
+  auto v = Values();
+  v.link = "https://idp.example.com/password/reset?token=abc&x=\"y";
+  v.code_valid_for = std::chrono::seconds(1800);
+  const auto reset = RenderEmail(TemplateId::kPasswordReset, v);
+  CHECK(reset.subject == "Reset your Identity Portal password");
+  CHECK(reset.text.find(v.link) != std::string::npos);
+  CHECK(reset.text.find("30 minutes") != std::string::npos);
+  CHECK(reset.html.find("token=abc&amp;x=&quot;y") != std::string::npos);
+  CHECK(reset.html.find("x=\"y") == std::string::npos);
+  v.code_valid_for = std::chrono::seconds(7 * 86400);
+  const auto invite = RenderEmail(TemplateId::kInvitation, v);
+  CHECK(invite.subject == "You are invited to Identity Portal");
+  CHECK(invite.text.find("7 days") != std::string::npos);
+  CHECK(invite.text.find(v.link) != std::string::npos);
+  CHECK(CarriesLink(TemplateId::kInvitation));
+  CHECK_FALSE(CarriesLink(TemplateId::kSignInCode));
+}
+
+TEST_CASE("the password changed notice has no link") {
+  const auto e = RenderEmail(TemplateId::kPasswordChanged, Values());
+  CHECK(e.subject == "Your Identity Portal password was changed");
+  CHECK(e.text.find("http") == std::string::npos);
+  CHECK(e.html.find("href") == std::string::npos);
+  CHECK(RenderSms(TemplateId::kPasswordChanged, Values()).find("password was changed") !=
+        std::string::npos);
+}

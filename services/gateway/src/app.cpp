@@ -96,6 +96,10 @@ int RunApp(const Config& config) {
   for (char c : config.GetString("mfa.default_phone_region", "")) {
     gc.default_phone_region += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
+  gc.password_reset_per_address =
+      static_cast<int>(config.GetInt("gateway.password_reset_per_address", 5));
+  gc.password_reset_window =
+      config.GetSeconds("gateway.password_reset_window", gc.password_reset_window);
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
                       gc.secure_cookies ? "__Host-idp_remember" : "idp_remember",

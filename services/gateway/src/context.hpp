@@ -39,6 +39,9 @@ struct GatewayConfig {
   /// pre-selected (mfa.default_phone_region).
   std::vector<CountryOption> sms_countries;
   std::string default_phone_region;
+  /// "Forgot your password?" posts per source address per `password_reset_window`.
+  int password_reset_per_address = 5;
+  std::chrono::seconds password_reset_window{15 * 60};
 };
 
 /// Why `color` cannot be the accent (not "#rrggbb", or white text on it would not meet WCAG
@@ -129,6 +132,12 @@ Awaitable<Response> HandleConsentPage(Context& ctx, Request& req);
 Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleSelectAccountPage(Context& ctx, Request& req);
 Awaitable<Response> HandleSelectAccountSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleForgotPasswordPage(Context& ctx, Request& req);
+Awaitable<Response> HandleForgotPasswordSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleResetPasswordPage(Context& ctx, Request& req);
+Awaitable<Response> HandleResetPasswordSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleAccountPasswordPage(Context& ctx, Request& req);
+Awaitable<Response> HandleAccountPasswordSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleHealthz(Context& ctx, Request& req);
 Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
 
@@ -172,6 +181,11 @@ ClientAuthParse ParseClientAuth(const Context& ctx, const Request& req, const ht
 /// back-channel logout clients) and deletes it. Either failure is returned.
 Awaitable<Status> EndSession(Context& ctx, const Request& req, const Session& session,
                              const std::string& cookie);
+/// Ends every live session of `subject` (after a password change or reset) as EndSession does,
+/// except the one behind `except_cookie` (empty: none is kept). Tries them all; returns the
+/// first failure.
+Awaitable<Status> EndSessionsOf(Context& ctx, const Request& req, const std::string& subject,
+                                const std::string& except_cookie);
 
 /// Completes a sign-in whose every step passed: ends any older session (a new id at every
 /// authentication), creates the session, deletes the flow, and resumes the authorization, the

@@ -217,6 +217,21 @@ Awaitable<Response> Route(Context& ctx, Request& req) {
     if (!post) co_return not_allowed("POST");
     co_return co_await HandleMfaEnrolNext(ctx, req);
   }
+  if (p == "/password/forgot") {
+    if (get) co_return co_await HandleForgotPasswordPage(ctx, req);
+    if (post) co_return co_await HandleForgotPasswordSubmit(ctx, req);
+    co_return not_allowed("GET, HEAD, POST");
+  }
+  if (p == "/password/reset") {
+    if (get) co_return co_await HandleResetPasswordPage(ctx, req);
+    if (post) co_return co_await HandleResetPasswordSubmit(ctx, req);
+    co_return not_allowed("GET, HEAD, POST");
+  }
+  if (p == "/account/password") {
+    if (get) co_return co_await HandleAccountPasswordPage(ctx, req);
+    if (post) co_return co_await HandleAccountPasswordSubmit(ctx, req);
+    co_return not_allowed("GET, HEAD, POST");
+  }
   if (p == "/account/mfa") {
     if (!get) co_return not_allowed("GET, HEAD");
     co_return co_await HandleAccountMfa(ctx, req);

@@ -260,6 +260,54 @@ std::string Pages::VerifyDestination(const std::string& csrf, const std::string&
   return Layout("Enter the code we sent", Render("verify_destination.mustache", d, lang_));
 }
 
+// Password self-service: forgot, reset (or set, for an invitation), changed, and the
+// account's change-password page.
+
+std::string Pages::ForgotPassword(const std::string& csrf, const std::string& username,
+                                  const std::string& error) const {
+  data d;
+  d.set("csrf", csrf);
+  d.set("username", username);
+  if (!error.empty()) d.set("error", Translate(lang_, error));
+  return Layout("Forgot your password?", Render("forgot_password.mustache", d, lang_));
+}
+
+std::string Pages::ForgotPasswordSent() const {
+  return Layout("Check your email", Render("forgot_password_sent.mustache", data{}, lang_));
+}
+
+std::string Pages::ResetPassword(const ResetPasswordView& v) const {
+  data d;
+  d.set("csrf", v.csrf);
+  d.set("token", v.token);
+  d.set("username", v.username);
+  d.set("invite", v.invite);
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
+  return Layout(v.invite ? "Set your password" : "Choose a new password",
+                Render("reset_password.mustache", d, lang_));
+}
+
+std::string Pages::PasswordLinkInvalid() const {
+  return Layout("This link does not work", Render("password_link_invalid.mustache", data{}, lang_));
+}
+
+std::string Pages::PasswordChanged(bool invite) const {
+  data d;
+  d.set("invite", invite);
+  return Layout(invite ? "Your password is set" : "Your password was changed",
+                Render("password_changed.mustache", d, lang_));
+}
+
+std::string Pages::AccountPassword(const AccountPasswordView& v) const {
+  data d;
+  d.set("csrf", v.csrf);
+  d.set("username", v.username);
+  if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
+  if (!v.current_error.empty()) d.set("current_error", Translate(lang_, v.current_error));
+  if (!v.new_error.empty()) d.set("new_error", Translate(lang_, v.new_error));
+  return Layout("Change password", Render("account_password.mustache", d, lang_));
+}
+
 const std::string* StaticFile(const std::string& name) {
   static const std::map<std::string, std::string> kCache = [] {
     std::map<std::string, std::string> m;

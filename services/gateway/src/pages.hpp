@@ -128,6 +128,22 @@ struct SecondMethodView {
   std::string skip_label = "Skip for now";
 };
 
+struct ResetPasswordView {
+  std::string csrf;
+  std::string token;     ///< from the emailed link, carried in a hidden field
+  std::string username;
+  bool invite = false;   ///< "Set your password" (an invitation) instead of a reset
+  std::string error;
+};
+
+struct AccountPasswordView {
+  std::string csrf;
+  std::string username;
+  std::string message;
+  std::string current_error;  ///< tied to "Current password"
+  std::string new_error;      ///< tied to "New password"
+};
+
 /// Thread-safe (templates are parsed per call; they are small). Texts are English unless a
 /// language is chosen with In(); the templates mark each text with {{#t}}...{{/t}}.
 class Pages {
@@ -162,6 +178,14 @@ class Pages {
                                 const std::string& label, const std::string& error,
                                 const std::string& action = "/account/mfa/verify",
                                 const std::string& flow = "") const;
+  // Password self-service.
+  std::string ForgotPassword(const std::string& csrf, const std::string& username,
+                             const std::string& error) const;
+  std::string ForgotPasswordSent() const;
+  std::string ResetPassword(const ResetPasswordView& view) const;
+  std::string PasswordLinkInvalid() const;
+  std::string PasswordChanged(bool invite) const;
+  std::string AccountPassword(const AccountPasswordView& view) const;
   /// OAuth 2.0 Form Post Response Mode: a form of `fields` posted to `action` by a script.
   std::string FormPost(const std::string& action,
                        const std::vector<std::pair<std::string, std::string>>& fields) const;

@@ -12,9 +12,38 @@ namespace {
 
 namespace json = boost::json;
 
-std::string SessionKey(const std::string& cookie) {
-  return "gw:session:" + crypto::Base64UrlEncode(crypto::Sha256(cookie));
+std::string SessionId(const std::string& cookie) {
+  return crypto::Base64UrlEncode(crypto::Sha256(cookie));
 }
+std::string SessionKey(const std::string& cookie) { return "gw:session:" + SessionId(cookie); }
+std::string SessionKeyOfId(const std::string& id) { return "gw:session:" + id; }
+/// The person's index of live sessions: a set of session ids.
+std::string SubjectIndexKey(const std::string& subject) {
+  return "gw:subject-sessions:" + crypto::Base64UrlEncode(crypto::Sha256(subject));
+}
+
+// Deletes a session and removes it from the index named in its record ("idx"), atomically.
+constexpr const char* kDeleteScript = R"lua(
+local v = redis.call('GET', KEYS[1])
+if v then
+  local ok, o = pcall(cjson.decode, v)
+  if ok and type(o) == 'table' and type(o.idx) == 'string' then
+    redis.call('SREM', o.idx, ARGV[1])
+  end
+end
+return redis.call('DEL', KEYS[1])
+)lua";
+
+// Stores a session and adds it to its person's index, which lives as long as the longest
+// session in it could.
+constexpr const char* kCreateScript = R"lua(
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+if redis.call('TTL', KEYS[2]) < tonumber(ARGV[4]) then
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+return 1
+)lua";
 std::string FlowKey(const std::string& id) {
   return "gw:flow:" + crypto::Base64UrlEncode(crypto::Sha256(id));
 }
@@ -33,7 +62,7 @@ json::object ToJson(const Session& s) {
   for (const auto& a : s.amr) amr.emplace_back(a);
   return {{"sub", s.subject}, {"auth_time", s.auth_time}, {"amr", std::move(amr)},
           {"acr", s.acr},     {"sid", s.sid},             {"csrf", s.csrf},
-          {"created_at", s.created_at}};
+          {"created_at", s.created_at}, {"idx", SubjectIndexKey(s.subject)}};
 }
 
 Session SessionFromJson(const json::object& o) {
@@ -160,9 +189,15 @@ boost::asio::awaitable<Result<std::string>> SessionStore::CreateSession(const Se
   stored.created_at = NowUnix();
   std::string cookie = crypto::RandomToken(32);
   std::string key = SessionKey(cookie);
+  std::string index = SubjectIndexKey(stored.subject);
+  std::string id = SessionId(cookie);
   std::string value = json::serialize(ToJson(stored));
   std::string ttl = std::to_string(policy_.idle.count());
-  auto op = [&] { return CheckReply(redis_.Command({"SET", key, value, "EX", ttl})); };
+  std::string index_ttl = std::to_string(policy_.absolute.count());
+  auto op = [&] {
+    return CheckReply(
+        redis_.Command({"EVAL", kCreateScript, "2", key, index, value, ttl, id, index_ttl}));
+  };
   Status st = co_await RunBlocking(pool_, op);
   if (!st) co_return Result<std::string>(st.error());
   co_return Result<std::string>(std::move(cookie));
@@ -192,10 +227,50 @@ boost::asio::awaitable<Result<std::optional<Session>>> SessionStore::GetSession(
 }
 
 boost::asio::awaitable<Status> SessionStore::DeleteSession(const std::string& cookie) {
-  std::string key = SessionKey(cookie);
-  auto op = [&] { return CheckReply(redis_.Command({"DEL", key})); };
+  std::string id = SessionId(cookie);
+  Status st = co_await DeleteSessionById(id);
+  co_return st;
+}
+
+std::string SessionStore::IdOf(const std::string& cookie) { return SessionId(cookie); }
+
+boost::asio::awaitable<Status> SessionStore::DeleteSessionById(const std::string& id) {
+  std::string key = SessionKeyOfId(id);
+  auto op = [&] { return CheckReply(redis_.Command({"EVAL", kDeleteScript, "1", key, id})); };
   Status st = co_await RunBlocking(pool_, op);
   co_return st;
+}
+
+boost::asio::awaitable<Result<std::vector<SessionStore::Indexed>>> SessionStore::SessionsOf(
+    const std::string& subject) {
+  using R = Result<std::vector<Indexed>>;
+  std::string index = SubjectIndexKey(subject);
+  auto op = [&]() -> R {
+    auto members = redis_.Command({"SMEMBERS", index});
+    if (!members) return R(members.error());
+    if (members->type == store::RedisReply::Type::kError) return R(Unavailable("redis: " + members->str));
+    std::vector<Indexed> out;
+    for (const auto& m : members->elements) {
+      auto value = redis_.Command({"GET", SessionKeyOfId(m.str)});
+      if (!value) return R(value.error());
+      std::error_code ec;
+      json::value parsed;
+      if (value->type == store::RedisReply::Type::kString) parsed = json::parse(value->str, ec);
+      if (value->type != store::RedisReply::Type::kString || ec || !parsed.is_object()) {
+        // Ended or expired: forget it.
+        auto removed = redis_.Command({"SREM", index, m.str});
+        if (!removed) return R(removed.error());
+        continue;
+      }
+      Session s = SessionFromJson(parsed.as_object());
+      if (s.subject != subject) continue;
+      if (NowUnix() - s.created_at > policy_.absolute.count()) continue;
+      out.push_back({m.str, std::move(s)});
+    }
+    return R(std::move(out));
+  };
+  R result = co_await RunBlocking(pool_, op);
+  co_return result;
 }
 
 boost::asio::awaitable<Result<std::string>> SessionStore::CreateFlow(const Flow& flow) {

@@ -106,6 +106,19 @@ class SessionStore {
   boost::asio::awaitable<Result<std::optional<Session>>> GetSession(const std::string& cookie);
   boost::asio::awaitable<Status> DeleteSession(const std::string& cookie);
 
+  /// A live session found through its person's index: `id` names it without its cookie.
+  struct Indexed {
+    std::string id;
+    Session session;
+  };
+  /// The live sessions of `subject` (its index, a Redis set per subject hash, is pruned of
+  /// sessions that ended or expired on the way).
+  boost::asio::awaitable<Result<std::vector<Indexed>>> SessionsOf(const std::string& subject);
+  /// Deletes the session named `id` (from SessionsOf) and its index entry.
+  boost::asio::awaitable<Status> DeleteSessionById(const std::string& id);
+  /// The id SessionsOf gives to the session behind `cookie`.
+  static std::string IdOf(const std::string& cookie);
+
   /// Stores `flow` under a new random id, returned.
   boost::asio::awaitable<Result<std::string>> CreateFlow(const Flow& flow);
   boost::asio::awaitable<Result<std::optional<Flow>>> GetFlow(const std::string& id);

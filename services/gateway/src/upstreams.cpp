@@ -235,6 +235,27 @@ Awaitable<bool> Upstreams::Healthy(std::string_view rid, std::string_view name) 
   co_return result && result->status() == grpc::health::v1::HealthCheckResponse::SERVING;
 }
 
+// Password self-service.
+Awaitable<Result<auth::v1::StartPasswordResetResponse>> Upstreams::StartPasswordReset(
+    std::string_view rid, const auth::v1::StartPasswordResetRequest& req) {
+  IDP_UNARY(auth, StartPasswordReset, auth::v1::StartPasswordResetResponse, req);
+}
+
+Awaitable<Result<auth::v1::CheckPasswordTokenResponse>> Upstreams::CheckPasswordToken(
+    std::string_view rid, const auth::v1::CheckPasswordTokenRequest& req) {
+  IDP_UNARY(auth, CheckPasswordToken, auth::v1::CheckPasswordTokenResponse, req);
+}
+
+Awaitable<Result<auth::v1::CompletePasswordResetResponse>> Upstreams::CompletePasswordReset(
+    std::string_view rid, const auth::v1::CompletePasswordResetRequest& req) {
+  IDP_UNARY(auth, CompletePasswordReset, auth::v1::CompletePasswordResetResponse, req);
+}
+
+Awaitable<Result<auth::v1::ChangePasswordResponse>> Upstreams::ChangePassword(
+    std::string_view rid, const auth::v1::ChangePasswordRequest& req) {
+  IDP_UNARY(auth, ChangePassword, auth::v1::ChangePasswordResponse, req);
+}
+
 #undef IDP_UNARY
 
 }  // namespace idp::gateway

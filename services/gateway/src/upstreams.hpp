@@ -93,6 +93,15 @@ class Upstreams {
       std::string_view rid, const token::v1::GrantConsentRequest& req);
   Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> VerifyIdTokenHint(
       std::string_view rid, const std::string& id_token);
+  // Password self-service (upstreams_password.cpp).
+  Awaitable<Result<auth::v1::StartPasswordResetResponse>> StartPasswordReset(
+      std::string_view rid, const auth::v1::StartPasswordResetRequest& req);
+  Awaitable<Result<auth::v1::CheckPasswordTokenResponse>> CheckPasswordToken(
+      std::string_view rid, const auth::v1::CheckPasswordTokenRequest& req);
+  Awaitable<Result<auth::v1::CompletePasswordResetResponse>> CompletePasswordReset(
+      std::string_view rid, const auth::v1::CompletePasswordResetRequest& req);
+  Awaitable<Result<auth::v1::ChangePasswordResponse>> ChangePassword(
+      std::string_view rid, const auth::v1::ChangePasswordRequest& req);
   /// grpc.health.v1 Check of service `name` ("auth", "mfa", "delivery", "token"): true when
   /// SERVING.
   Awaitable<bool> Healthy(std::string_view rid, std::string_view name);

@@ -11,19 +11,46 @@
 
 namespace idp::gateway {
 
-Awaitable<Status> EndSession(Context& ctx, const Request& req, const Session& session,
-                             const std::string& cookie) {
+namespace {
+
+/// Ends the session named `id` (SessionStore::IdOf): revokes its grants at token (which
+/// notifies back-channel logout clients), then deletes it.
+Awaitable<Status> EndSessionById(Context& ctx, const Request& req, const Session& session,
+                                 const std::string& id) {
   token::v1::RevokeSessionRequest revoke;
   revoke.set_sid(session.sid);
   revoke.set_subject(session.subject);
   auto revoked = co_await ctx.upstreams.RevokeSession(req.request_id, revoke);
   if (!revoked) co_return Status(revoked.error());
-  Status deleted = co_await ctx.sessions.DeleteSession(cookie);
+  Status deleted = co_await ctx.sessions.DeleteSessionById(id);
   if (!deleted) co_return deleted;
   log::Info("signed out", {{"request_id", req.request_id},
                            {"subject", session.subject},
                            {"clients_notified", static_cast<std::int64_t>(revoked->notified())}});
   co_return Status();
+}
+
+}  // namespace
+
+Awaitable<Status> EndSession(Context& ctx, const Request& req, const Session& session,
+                             const std::string& cookie) {
+  const std::string id = SessionStore::IdOf(cookie);
+  Status st = co_await EndSessionById(ctx, req, session, id);
+  co_return st;
+}
+
+Awaitable<Status> EndSessionsOf(Context& ctx, const Request& req, const std::string& subject,
+                                const std::string& except_cookie) {
+  auto live = co_await ctx.sessions.SessionsOf(subject);
+  if (!live) co_return Status(live.error());
+  const std::string except = except_cookie.empty() ? std::string() : SessionStore::IdOf(except_cookie);
+  Status first_error;
+  for (const auto& s : *live) {
+    if (!except.empty() && s.id == except) continue;
+    Status ended = co_await EndSessionById(ctx, req, s.session, s.id);
+    if (!ended && first_error) first_error = ended;
+  }
+  co_return first_error;
 }
 
 Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {

@@ -128,7 +128,9 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
     r = co_await CompleteAuthorization(ctx, req, *flow.authorize, session);
   } else {
     // Only our own pages: never an open redirect (SECURITY §62).
-    r = SeeOther(flow.return_to == "/account/mfa" ? flow.return_to : "/");
+    r = SeeOther(flow.return_to == "/account/mfa" || flow.return_to == "/account/password"
+                     ? flow.return_to
+                     : "/");
   }
   r.AddHeader("Set-Cookie", SessionCookie(ctx, *cookie, std::nullopt));
   co_return r;
