@@ -80,6 +80,8 @@ listen = "127.0.0.1:${ports.delivery}"
 listen = "127.0.0.1:${ports.token}"
 [gateway]
 listen = "127.0.0.1:${ports.gateway}"
+# One client drives every request here: the per-client /token limit would measure itself.
+token_requests_per_client = 0
 `;
   const configPath = path.join(dir, 'idp.toml');
   writeFileSync(configPath, config);

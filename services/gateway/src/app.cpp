@@ -81,6 +81,8 @@ int RunApp(const Config& config) {
   gc.login_failures_per_address =
       static_cast<int>(config.GetInt("gateway.login_failures_per_address", 30));
   gc.remember_days = static_cast<int>(config.GetInt("gateway.remember_days", 30));
+  gc.token_requests_per_client =
+      static_cast<int>(config.GetInt("gateway.token_requests_per_client", 3000));
   gc.hsts = config.GetString("gateway.hsts", "max-age=31536000");
   gc.logo_url = config.GetString("gateway.logo_url", "");
   gc.accent_color = config.GetString("gateway.accent_color", "");

@@ -28,6 +28,7 @@ struct GatewayConfig {
   std::string issuer;          ///< e.g. "http://localhost:8080", no trailing slash
   bool require_mfa = false;    ///< every person enrols a second factor at first sign-in
   int login_failures_per_address = 30;  ///< failed password posts per address per minute
+  int token_requests_per_client = 3000;  ///< /token requests per client per minute; 0: none
   int remember_days = 30;      ///< "Remember this browser" life; 0 turns the option off
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)
   std::string product = "Identity";
@@ -138,6 +139,7 @@ Awaitable<Response> HandleResetPasswordPage(Context& ctx, Request& req);
 Awaitable<Response> HandleResetPasswordSubmit(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountPasswordPage(Context& ctx, Request& req);
 Awaitable<Response> HandleAccountPasswordSubmit(Context& ctx, Request& req);
+Awaitable<Response> HandleAccountSessions(Context& ctx, Request& req);
 Awaitable<Response> HandleHealthz(Context& ctx, Request& req);
 Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
 
@@ -184,6 +186,10 @@ Awaitable<Status> EndSession(Context& ctx, const Request& req, const Session& se
 /// Ends every live session of `subject` (after a password change or reset) as EndSession does,
 /// except the one behind `except_cookie` (empty: none is kept). Tries them all; returns the
 /// first failure.
+/// Ends `subject`'s session named `id` (SessionStore::IdOf); false when the person has no such
+/// live session (an id of someone else's session ends nothing).
+Awaitable<Result<bool>> EndSessionOf(Context& ctx, const Request& req, const std::string& subject,
+                                     const std::string& id);
 Awaitable<Status> EndSessionsOf(Context& ctx, const Request& req, const std::string& subject,
                                 const std::string& except_cookie);
 

@@ -227,6 +227,10 @@ Awaitable<Response> Route(Context& ctx, Request& req) {
     if (post) co_return co_await HandleResetPasswordSubmit(ctx, req);
     co_return not_allowed("GET, HEAD, POST");
   }
+  if (p == "/account/sessions") {
+    if (!get && !post) co_return not_allowed("GET, HEAD, POST");
+    co_return co_await HandleAccountSessions(ctx, req);
+  }
   if (p == "/account/password") {
     if (get) co_return co_await HandleAccountPasswordPage(ctx, req);
     if (post) co_return co_await HandleAccountPasswordSubmit(ctx, req);

@@ -19,10 +19,11 @@ class Registry;
 namespace idp::gateway {
 
 /// The route templates Dispatch serves (gateway.cpp), and "other" for everything else.
-inline constexpr std::array<std::string_view, 22> kRouteTemplates = {
+inline constexpr std::array<std::string_view, 26> kRouteTemplates = {
     "/.well-known/openid-configuration", "/jwks", "/authorize", "/login", "/logout", "/token",
     "/revoke", "/introspect", "/end_session", "/userinfo", "/mfa", "/mfa/enrol", "/account/mfa",
-    "/account/mfa/{action}", "/consent", "/select-account", "/", "/healthz", "/readyz",
+    "/account/mfa/{action}", "/consent", "/select-account", "/account/sessions",
+    "/account/password", "/password/forgot", "/password/reset", "/", "/healthz", "/readyz",
     "/favicon.ico", "/static/{file}", "other"};
 
 /// The index in kRouteTemplates of the template `path` falls under.

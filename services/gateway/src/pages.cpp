@@ -112,6 +112,28 @@ std::string Pages::Consent(const ConsentView& v) const {
                 Render("consent.mustache", d, lang_));
 }
 
+std::string Pages::Sessions(const SessionsView& v) const {
+  data d;
+  d.set("csrf", v.csrf);
+  if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
+  data list{data::type::list};
+  bool others = false;
+  for (const auto& s : v.sessions) {
+    data item;
+    item.set("id", s.id);
+    item.set("browser", s.browser == "Unknown browser" ? Translate(lang_, s.browser) : s.browser);
+    item.set("address", s.address);
+    item.set("since", s.since);
+    item.set("current", s.current);
+    item.set("csrf", v.csrf);
+    others = others || !s.current;
+    list << item;
+  }
+  d.set("sessions", list);
+  d.set("others", others);
+  return Layout("Where you are signed in", Render("sessions.mustache", d, lang_));
+}
+
 std::string Pages::SelectAccount(const SelectAccountView& v) const {
   data d;
   d.set("flow", v.flow);

@@ -53,6 +53,20 @@ struct SelectAccountView {
   std::string client_name;
 };
 
+struct SessionItem {
+  std::string id;
+  std::string browser;  ///< "Firefox · Linux"
+  std::string address;
+  std::string since;    ///< when it signed in, UTC
+  bool current = false;
+};
+
+struct SessionsView {
+  std::string csrf;
+  std::string message;
+  std::vector<SessionItem> sessions;
+};
+
 struct MfaMethod {
   std::string value;   ///< "totp" or "factor:<id>"
   std::string name;    ///< "Authenticator app", "Email", "SMS"
@@ -167,6 +181,7 @@ class Pages {
   std::string SignedOut() const;
   std::string LogoutConfirm(const LogoutConfirmView& view) const;
   std::string Consent(const ConsentView& view) const;
+  std::string Sessions(const SessionsView& view) const;
   std::string SelectAccount(const SelectAccountView& view) const;
   std::string Mfa(const MfaView& view) const;
   std::string AccountMfa(const AccountMfaView& view) const;

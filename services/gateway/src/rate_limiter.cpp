@@ -5,6 +5,8 @@
 #include "idp/crypto/crypto.hpp"
 #include "idp/store/redis.hpp"
 
+#include <algorithm>
+
 namespace idp::gateway {
 namespace {
 
@@ -20,6 +22,18 @@ constexpr const char* kHit = R"lua(
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
+)lua";
+
+// GCRA (the generic cell rate algorithm): one number per key, the theoretical arrival time of
+// the next request; `limit` requests may come at once, then one per period/limit.
+constexpr const char* kTake = R"lua(
+local now, interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+if tat - now > tolerance then return math.ceil((tat - now - tolerance) / 1000) end
+tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.ceil(tat - now) + 1000)
+return 0
 )lua";
 
 std::string NowMs() {
@@ -58,6 +72,22 @@ boost::asio::awaitable<Status> RateLimiter::Hit(const std::string& key,
   };
   Status st = co_await RunBlocking(pool_, op);
   co_return st;
+}
+
+boost::asio::awaitable<Result<int>> RateLimiter::Take(const std::string& key, int limit,
+                                                     std::chrono::seconds period) {
+  const std::string now = NowMs();
+  const double interval = static_cast<double>(period.count()) * 1000.0 / std::max(limit, 1);
+  const std::string interval_ms = std::to_string(interval);
+  const std::string tolerance_ms = std::to_string(interval * (std::max(limit, 1) - 1));
+  auto op = [&]() -> Result<int> {
+    auto r = redis_.Eval(kTake, {"gw:rl:" + key}, {now, interval_ms, tolerance_ms});
+    if (!r) return r.error();
+    if (r->type != store::RedisReply::Type::kInteger) return Unavailable("redis: rate limit");
+    return static_cast<int>(r->integer);
+  };
+  Result<int> out = co_await RunBlocking(pool_, op);
+  co_return out;
 }
 
 }  // namespace idp::gateway

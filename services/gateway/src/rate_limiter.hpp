@@ -29,6 +29,11 @@ class RateLimiter {
   /// oldest hit leaves the window (for Retry-After).
   boost::asio::awaitable<Result<int>> RetryAfter(const std::string& key, int limit,
                                                  std::chrono::seconds window);
+  /// Counts one request for `key` when fewer than `limit` came within `period` (GCRA: a burst
+  /// of `limit`, then one per period/limit) and returns 0; otherwise counts nothing and returns
+  /// the seconds to wait. One key holds one number, so high rates cost no memory.
+  boost::asio::awaitable<Result<int>> Take(const std::string& key, int limit,
+                                           std::chrono::seconds period);
   /// Records one hit for `key`.
   boost::asio::awaitable<Status> Hit(const std::string& key, std::chrono::seconds window);
 

@@ -62,7 +62,8 @@ json::object ToJson(const Session& s) {
   for (const auto& a : s.amr) amr.emplace_back(a);
   return {{"sub", s.subject}, {"auth_time", s.auth_time}, {"amr", std::move(amr)},
           {"acr", s.acr},     {"sid", s.sid},             {"csrf", s.csrf},
-          {"created_at", s.created_at}, {"idx", SubjectIndexKey(s.subject)}};
+          {"created_at", s.created_at}, {"idx", SubjectIndexKey(s.subject)},
+          {"ua", s.user_agent}, {"ip", s.address}};
 }
 
 Session SessionFromJson(const json::object& o) {
@@ -78,6 +79,8 @@ Session SessionFromJson(const json::object& o) {
   s.sid = Str(o, "sid");
   s.csrf = Str(o, "csrf");
   s.created_at = Int(o, "created_at");
+  s.user_agent = Str(o, "ua");
+  s.address = Str(o, "ip");
   return s;
 }
 

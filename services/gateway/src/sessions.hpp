@@ -34,6 +34,8 @@ struct Session {
   std::string sid;                 ///< public session id told to RPs (OIDC sid)
   std::string csrf;                ///< anti-CSRF token of forms shown to this session
   std::int64_t created_at = 0;     ///< for the absolute lifetime
+  std::string user_agent;          ///< of the browser that signed in (shown to its owner)
+  std::string address;             ///< the source address it signed in from
 };
 
 /// The authorization request a sign-in will resume (OIDC Core §3.1.2.1), already validated.

@@ -41,7 +41,7 @@ TEST_CASE("every text the templates mark has a Dutch translation") {
         "form_post.mustache", "logout_confirm.mustache", "consent.mustache",
         "select_account.mustache", "second_method.mustache", "account_password.mustache",
         "forgot_password.mustache", "forgot_password_sent.mustache", "password_changed.mustache",
-        "password_link_invalid.mustache", "reset_password.mustache"}) {
+        "password_link_invalid.mustache", "reset_password.mustache", "sessions.mustache"}) {
     auto text = idp::embedded::gateway_templates(name);
     REQUIRE(text);
     std::string s(*text);

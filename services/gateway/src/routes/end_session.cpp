@@ -39,6 +39,19 @@ Awaitable<Status> EndSession(Context& ctx, const Request& req, const Session& se
   co_return st;
 }
 
+Awaitable<Result<bool>> EndSessionOf(Context& ctx, const Request& req, const std::string& subject,
+                                     const std::string& id) {
+  auto live = co_await ctx.sessions.SessionsOf(subject);
+  if (!live) co_return live.error();
+  for (const auto& s : *live) {
+    if (s.id != id) continue;
+    Status ended = co_await EndSessionById(ctx, req, s.session, s.id);
+    if (!ended) co_return ended.error();
+    co_return true;
+  }
+  co_return false;  // not this person's, or already ended
+}
+
 Awaitable<Status> EndSessionsOf(Context& ctx, const Request& req, const std::string& subject,
                                 const std::string& except_cookie) {
   auto live = co_await ctx.sessions.SessionsOf(subject);

@@ -110,6 +110,11 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
 Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::string& flow_id,
                                  const Flow& flow, const Session& signed_in) {
   Session session = signed_in;
+  // Shown to the person on "Where you are signed in"; bounded, never trusted.
+  if (session.user_agent.empty()) {
+    session.user_agent = std::string(req.Header("user-agent").value_or("").substr(0, 200));
+  }
+  if (session.address.empty()) session.address = req.remote_addr;
   // A step-up upgrades the session: same sid for the applications, a new cookie id.
   if (!flow.step_up_sid.empty()) session.sid = flow.step_up_sid;
   // A new session id at every authentication (SECURITY §50): the old one is ended.
@@ -128,7 +133,8 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
     r = co_await CompleteAuthorization(ctx, req, *flow.authorize, session);
   } else {
     // Only our own pages: never an open redirect (SECURITY §62).
-    r = SeeOther(flow.return_to == "/account/mfa" || flow.return_to == "/account/password"
+    r = SeeOther(flow.return_to == "/account/mfa" || flow.return_to == "/account/password" ||
+                         flow.return_to == "/account/sessions"
                      ? flow.return_to
                      : "/");
   }

@@ -55,6 +55,22 @@ Awaitable<Response> HandleToken(Context& ctx, Request& req) {
   auto grant_type = form.Get("grant_type");
   if (!grant_type) co_return TokenError("invalid_request", "grant_type is required");
 
+  // Per client, across gateways (gateway.token_requests_per_client per minute): a client in a
+  // loop cannot starve the others. Without Redis the limit fails closed, as every limit does.
+  if (ctx.config.token_requests_per_client > 0) {
+    const std::string key = "token:" + crypto::Base64UrlEncode(crypto::Sha256(auth.credentials.client_id()));
+    auto wait = co_await ctx.limiter.Take(key, ctx.config.token_requests_per_client,
+                                          std::chrono::seconds(60));
+    if (!wait) co_return Failed(req, wait.error());
+    if (*wait > 0) {
+      if (ctx.metrics) ctx.metrics->RateLimited("token_client");
+      auto r = TokenError("temporarily_unavailable", "too many token requests from this client");
+      r.status = 429;
+      r.SetHeader("Retry-After", std::to_string(*wait));
+      co_return r;
+    }
+  }
+
   if (*grant_type == "authorization_code") {
     token::v1::ExchangeAuthorizationCodeRequest exchange;
     *exchange.mutable_client() = auth.credentials;
