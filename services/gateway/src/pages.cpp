@@ -45,7 +45,9 @@ std::string Pages::Login(const LoginView& v) const {
   data d;
   d.set("flow", v.flow);
   d.set("csrf", v.csrf);
-  d.set("username", v.username);
+  // Only when there is one: kainjow's sections treat "" as true, and {{#username}} moves the
+  // focus to the password box.
+  if (!v.username.empty()) d.set("username", v.username);
   if (!v.client_name.empty()) d.set("client_name", v.client_name);
   if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
   return Layout("Sign in", Render("login.mustache", d, lang_));

@@ -66,6 +66,12 @@ TEST_CASE("pages render in the chosen language with values escaped") {
   CHECK(nl.find("<label for=\"username\">Gebruikersnaam</label>") != std::string::npos);
   CHECK(nl.find("om verder te gaan naar <strong>&lt;Modeler&gt;</strong>") != std::string::npos);
   CHECK(nl.find("<title>Aanmelden · Portal</title>") != std::string::npos);
+  // Without a login hint the focus is on Username; with one, on Password.
+  CHECK(en.find("required value=\"\" autofocus>") != std::string::npos);
+  const LoginView hinted{.flow = "f", .csrf = "c", .username = "ann", .client_name = "", .error = ""};
+  auto with_hint = pages.Login(hinted);
+  CHECK(with_hint.find("value=\"ann\" autofocus") == std::string::npos);
+  CHECK(with_hint.find("autocomplete=\"current-password\" required autofocus>") != std::string::npos);
 }
 
 TEST_CASE("a branding accent colour must keep white text readable (WCAG 2.1 AA)") {
