@@ -4,22 +4,18 @@
 // Screenshots of every page at desktop and 360 px width land in tests/e2e/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { startStack, stopStack, idpctl, freePort } from './support/stack.mjs';
 import { startSmtpSink, waitFor } from './support/delivery.mjs';
 import { launch } from './support/chromium.mjs';
+import { shot as screenshot } from './support/screens.mjs';
 
-const shots = path.join(path.dirname(fileURLToPath(import.meta.url)), 'screenshots');
 let stack;
 let sink;
 let browser;
 const gail = { username: 'gail', email: 'gail@example.test', password: 'gail had an old password' };
 
 before(async () => {
-  mkdirSync(shots, { recursive: true });
   sink = await startSmtpSink(await freePort());
   stack = await startStack('e2e_password_browser', { env: {
     IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
@@ -40,16 +36,8 @@ after(async () => {
 
 const oathtool = (secret, at) => execFileSync('oathtool', ['--totp', '-b', `--now=@${Math.floor(at)}`, secret]).toString().trim();
 
-/** Screenshots of the page at desktop width and at 360 px (phone). */
-async function shot(page, name) {
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: path.join(shots, `password-${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize({ width: 360, height: 740 });
-  await page.screenshot({ path: path.join(shots, `password-${name}-360.png`), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
-  assert.equal(overflow, false, `${name}: no horizontal scrolling at 360 px`);
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
+/** Screenshots at desktop and 360 px width (support/screens.mjs), named password-<name>. */
+const shot = (page, name) => screenshot(page, `password-${name}`);
 
 async function signIn(page, password) {
   await page.getByRole('textbox', { name: 'Username' }).fill(gail.username);
