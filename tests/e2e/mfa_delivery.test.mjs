@@ -121,18 +121,20 @@ test('an SMS factor: the code comes through the provider API (amr sms)', async (
   assert.doesNotMatch(page.text_, /<option value="BR">/, 'only the countries SMS may go to');
   for (const [bad, message, country] of [
     // A country outside the list (delivery.sms_countries) is named.
-    ['+55 11 91234 5678', /role="alert">Text messages cannot be sent to numbers in Brazil\. Use the authenticator app or email instead\./],
-    ['06 12345678', /role="alert">Start the number with \+ and its country code/],  // no country chosen
-    ['+31 6 1234abcd', /role="alert">A phone number has no letters/],
-    ['06 1234abcd', /role="alert">A phone number has no letters/, 'NL'],
-    ['+3161', /role="alert">That number is too short/],
-    ['06 1234', /role="alert">That number is too short/, 'NL'],
-    ['+999 1234 5678', /role="alert">There is no country with that code/],
-    ['020 123 4567', /role="alert">That is a landline number in the Netherlands: enter a mobile number\./, 'NL'],
+    ['+55 11 91234 5678', /role="alert" id="phone-error">Text messages cannot be sent to numbers in Brazil\. Use the authenticator app or email instead\./],
+    ['06 12345678', /role="alert" id="phone-error">Start the number with \+ and its country code/],  // no country chosen
+    ['+31 6 1234abcd', /role="alert" id="phone-error">A phone number has no letters/],
+    ['06 1234abcd', /role="alert" id="phone-error">A phone number has no letters/, 'NL'],
+    ['+3161', /role="alert" id="phone-error">That number is too short/],
+    ['06 1234', /role="alert" id="phone-error">That number is too short/, 'NL'],
+    ['+999 1234 5678', /role="alert" id="phone-error">There is no country with that code/],
+    ['020 123 4567', /role="alert" id="phone-error">That is a landline number in the Netherlands: enter a mobile number\./, 'NL'],
   ]) {
     const r = await agent.request(new URL('/account/mfa/sms', stack.issuer), { method: 'POST',
       form: { csrf: hiddenInput(page.text_, 'csrf'), destination: bad, country: country ?? '' } });
     assert.match(r.text_, message, bad);
+    // The reason is tied to the field, and what was typed is kept to correct it.
+    assert.ok(r.text_.includes(`value="${bad}" aria-describedby="phone-error" aria-invalid="true"`), bad);
   }
   assert.deepEqual(idpctl(stack, ['factors', 'list', '--username', 'jay']), [], 'no factor half-created');
   assert.equal(sms.requests.length, 0, 'no text sent');

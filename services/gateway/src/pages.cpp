@@ -220,6 +220,10 @@ std::string Pages::AccountMfa(const AccountMfaView& v) const {
   }
   d.set("countries", countries);
   d.set("no_default_region", v.default_region.empty());
+  if (!v.email_error.empty()) d.set("email_error", Translate(lang_, v.email_error));
+  if (!v.phone_error.empty()) d.set("phone_error", Translate(lang_, v.phone_error));
+  d.set("email_value", v.email_value);
+  d.set("phone_value", v.phone_value);
   d.set("recovery_left", std::to_string(v.recovery_left));
   d.set("advice", v.advice);
   if (!v.message.empty()) d.set("message", Translate(lang_, v.message));

@@ -102,6 +102,11 @@ struct AccountMfaView {
   std::vector<FactorView> browsers;  ///< remembered browsers (label: name and date)
   std::vector<CountryOption> countries;  ///< for numbers typed without +
   std::string default_region;            ///< pre-selected ("" : none)
+  /// A refused address or number: shown beside its field, with what was typed kept.
+  std::string email_value;
+  std::string email_error;
+  std::string phone_value;
+  std::string phone_error;
   std::string csrf;
   std::vector<FactorView> totps;
   std::vector<FactorView> emails;

@@ -27,14 +27,13 @@ bool PassedMfa(const Session& s) {
 }
 
 /// The management page with the person's factors.
-Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& session,
-                             std::string_view message, std::string_view error) {
+/// The account's MFA page from `base` (a message, an error, or a field's refused value).
+Awaitable<Response> OverviewWith(Context& ctx, const Request& req, const Session& session,
+                                 const AccountMfaView& base) {
   auto factors = co_await ctx.upstreams.ListFactors(req.request_id, session.subject);
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
-  AccountMfaView view;
+  AccountMfaView view = base;
   view.csrf = session.csrf;
-  view.message = std::string(message);
-  view.error = std::string(error);
   int methods = 0;
   for (const auto& f : factors->factors()) {
     if (f.type() == mfa::v1::FACTOR_TYPE_TOTP && f.active()) {
@@ -54,7 +53,7 @@ Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& se
   }
   view.advice = methods < 2;
   view.countries = ctx.config.sms_countries;
-  view.default_region = ctx.config.default_phone_region;
+  if (view.default_region.empty()) view.default_region = ctx.config.default_phone_region;
   auto browsers = co_await ctx.upstreams.ListBrowsers(req.request_id, session.subject);
   if (browsers) {
     for (const auto& b : browsers->browsers()) {
@@ -67,6 +66,14 @@ Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& se
     }
   }
   co_return Page(ctx.pages.In(Lang(ctx, req)).AccountMfa(view));
+}
+
+Awaitable<Response> Overview(Context& ctx, const Request& req, const Session& session,
+                             std::string_view message, std::string_view error) {
+  AccountMfaView base;
+  base.message = std::string(message);
+  base.error = std::string(error);
+  co_return co_await OverviewWith(ctx, req, session, base);
 }
 
 /// After a method was proved on this page: when it is the person's first, the recovery codes
@@ -224,7 +231,20 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     start.set_region(form->Get("country").value_or(""));
     auto e = co_await ctx.upstreams.StartDeliveryEnrolment(req.request_id, start);
     if (!e) co_return UpstreamErrorPage(ctx, req, e.error());
-    if (!e->error().empty()) co_return co_await Overview(ctx, req, session, "", e->error());
+    if (!e->error().empty()) {
+      // The reason beside its field, with what was typed kept (and the country chosen).
+      AccountMfaView field;
+      const std::string typed = std::string(start.destination().substr(0, 256));
+      if (start.type() == mfa::v1::FACTOR_TYPE_EMAIL) {
+        field.email_value = typed;
+        field.email_error = e->error();
+      } else {
+        field.phone_value = typed;
+        field.phone_error = e->error();
+        field.default_region = start.region();
+      }
+      co_return co_await OverviewWith(ctx, req, session, field);
+    }
     co_return Page(ctx.pages.In(Lang(ctx, req)).VerifyDestination(session.csrf, e->factor_id(), e->label(), ""));
   }
   if (path == "/account/mfa/verify") {
