@@ -78,6 +78,12 @@ using Request = http::Request;
 template <class T>
 using Awaitable = boost::asio::awaitable<T>;
 
+/// The request id, source address and user agent of `req` for an upstream call, so that the
+/// services' audit logs know where the browser was (views into `req`).
+inline rpc::Caller CallerOf(const Request& req) {
+  return rpc::Caller(req.request_id, req.remote_addr, req.Header("user-agent").value_or(""));
+}
+
 /// The language of the pages for this request (i18n.hpp): the language cookie (set from
 /// ui_locales at /authorize, or chosen by the person), then Accept-Language, then the default.
 std::string Lang(const Context& ctx, const Request& req);
