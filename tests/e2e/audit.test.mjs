@@ -169,7 +169,13 @@ test('each security event leaves one audit row with its origin and without secre
   assert.equal(mfaFailure[0].service, 'mfa');
   assert.equal(mfaFailure[0].detail.reason, 'wrong_code');
   mfaFailure.forEach(fromBrowser);
-  find('mfa.success', (r) => r.detail.method === 'totp').forEach(fromBrowser);
+  const mfaSuccess = find('mfa.success', (r) => r.detail.method === 'totp');
+  mfaSuccess.forEach(fromBrowser);
+  // The client the browser was signing in to travels with the sign-in's calls.
+  assert.equal(mfaSuccess[0].client_id, app.client_id);
+  assert.equal(mfaFailure[0].client_id, app.client_id);
+  assert.ok(successes.some((r) => r.client_id === app.client_id), 'an authorization names its client');
+  assert.ok(successes.some((r) => r.client_id === ''), 'a portal sign-in has no client');
   find('mfa.success', (r) => r.detail.method === 'recovery_code').forEach(fromBrowser);
   const added = find('mfa.factor_added');
   assert.equal(added[0].detail.type, 'totp');

@@ -31,6 +31,7 @@ Event WithCallOrigin(Event event) {
   if (event.source_address.empty()) event.source_address = origin.client_addr;
   if (event.user_agent.empty()) event.user_agent = origin.user_agent;
   if (event.request_id.empty()) event.request_id = log::CurrentRequestId();
+  if (event.client_id.empty()) event.client_id = origin.client_id;
   event.source_address = SanitizeOriginField(event.source_address, kMaxClientAddrLength);
   event.user_agent = SanitizeOriginField(event.user_agent, kMaxUserAgentLength);
   return event;

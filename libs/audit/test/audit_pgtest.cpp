@@ -64,7 +64,7 @@ TEST_CASE("audit Record stores the event with the call's origin and List finds i
   Fixture f;
   AuditLog log(f.pool, f.schema);
   idp::log::ScopedRequestId rid("req-audit-1");
-  idp::ScopedCallOrigin origin({"203.0.113.7", "Agent/1.0"});
+  idp::ScopedCallOrigin origin({"203.0.113.7", "Agent/1.0", "client-from-call"});
   Event e{"signin.failure", "sub-1", "client-a", "", "", "", {{"reason", "wrong_password"}}};
   REQUIRE(log.Record(e).has_value());
   REQUIRE(log.Record(Event{"signin.success", "sub-1", "", "198.51.100.1", "Other", "", {}})
@@ -82,6 +82,7 @@ TEST_CASE("audit Record stores the event with the call's origin and List finds i
   CHECK(failure.request_id == "req-audit-1");
   CHECK(failure.detail_json == R"({"reason":"wrong_password"})");
   CHECK(rows->at(0).source_address == "198.51.100.1");  // explicit fields win
+  CHECK(rows->at(0).client_id == "client-from-call");   // an empty one comes from the call
   CHECK(rows->at(0).at >= failure.at);
 
   auto by_event = log.List(Query{"", "signin.success", std::nullopt, 10});

@@ -131,7 +131,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
 }
 
 void AddCallOrigin(grpc::ClientContext& context, std::string_view client_addr,
-                   std::string_view user_agent) {
+                   std::string_view user_agent, std::string_view client_id) {
+  auto client = SanitizeOriginField(client_id, kMaxClientIdLength);
+  if (!client.empty()) context.AddMetadata(std::string(kClientIdKey), client);
   auto addr = SanitizeOriginField(client_addr, kMaxClientAddrLength);
   auto agent = SanitizeOriginField(user_agent, kMaxUserAgentLength);
   if (!addr.empty()) context.AddMetadata(std::string(kClientAddrKey), addr);

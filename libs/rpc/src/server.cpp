@@ -143,7 +143,8 @@ CallOrigin CallOriginFrom(const grpc::ServerContext& context) {
                                max_length);
   };
   return CallOrigin{field(kClientAddrKey, kMaxClientAddrLength),
-                    field(kUserAgentKey, kMaxUserAgentLength)};
+                    field(kUserAgentKey, kMaxUserAgentLength),
+                    field(kClientIdKey, kMaxClientIdLength)};
 }
 
 grpc::Status Serve(grpc::ServerContext* context, std::string_view method,

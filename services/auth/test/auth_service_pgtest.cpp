@@ -182,7 +182,7 @@ TEST_CASE("sign-ins lockouts and unlocks are audited without the typed secrets",
   auto created = service.Create({"ada", "", false, "", "", "", "ada's long password", ""});
   REQUIRE(created.has_value());
   const std::string subject = created->subject;
-  idp::ScopedCallOrigin origin({"", "TestAgent/2"});
+  idp::ScopedCallOrigin origin({"", "TestAgent/2", ""});
   CHECK(service.VerifyPassword("ada", "ada's long password", "10.1.0.1").value().ok);
   CHECK_FALSE(service.VerifyPassword("ada", "wrong secret one", "10.1.0.2").value().ok);
   CHECK_FALSE(service.VerifyPassword("ada", "wrong secret two", "10.1.0.3").value().ok);

@@ -84,6 +84,13 @@ inline rpc::Caller CallerOf(const Request& req) {
   return rpc::Caller(req.request_id, req.remote_addr, req.Header("user-agent").value_or(""));
 }
 
+/// CallerOf(req) naming the client the browser is signing in to (a view of `client_id`).
+inline rpc::Caller CallerOf(const Request& req, const std::string& client_id) {
+  rpc::Caller caller = CallerOf(req);
+  caller.client_id = client_id;
+  return caller;
+}
+
 /// The language of the pages for this request (i18n.hpp): the language cookie (set from
 /// ui_locales at /authorize, or chosen by the person), then Accept-Language, then the default.
 std::string Lang(const Context& ctx, const Request& req);

@@ -207,7 +207,9 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   verify.set_password(password);
   verify.set_source_address(req.remote_addr);
   verify.set_user_agent(std::string(req.Header("user-agent").value_or("").substr(0, 256)));
-  auto verified = co_await ctx.upstreams.VerifyPassword(CallerOf(req), std::move(verify));
+  const std::string flow_client = flow.authorize ? flow.authorize->client_id : std::string();
+  const rpc::Caller caller = CallerOf(req, flow_client);
+  auto verified = co_await ctx.upstreams.VerifyPassword(caller, verify);
   if (!verified) co_return UpstreamErrorPage(ctx, req, verified.error());
   if (!verified->has_verified()) {
     Status counted = co_await ctx.limiter.Hit(limit_key, std::chrono::seconds(60));

@@ -209,7 +209,9 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
                     : sent_code ? mfa::v1::CODE_METHOD_SENT
                                 : mfa::v1::CODE_METHOD_TOTP);
   verify.set_code(form->Get("code").value_or(""));
-  auto result = co_await ctx.upstreams.VerifyCode(CallerOf(req), verify);
+  const std::string flow_client = flow.authorize ? flow.authorize->client_id : std::string();
+  const rpc::Caller caller = CallerOf(req, flow_client);
+  auto result = co_await ctx.upstreams.VerifyCode(caller, verify);
   if (!result) co_return UpstreamErrorPage(ctx, req, result.error());
 
   using R = mfa::v1::VerifyCodeResponse;

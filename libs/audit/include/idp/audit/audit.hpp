@@ -24,7 +24,7 @@ namespace idp::audit {
 struct Event {
   std::string event;           ///< dotted lower-case name, e.g. "signin.failure"
   std::string subject;         ///< the person concerned, "" when unknown
-  std::string client_id;       ///< the OAuth client, "" when none
+  std::string client_id;       ///< the OAuth client ("" = the call's, when the gateway sent one)
   std::string source_address;  ///< browser address ("" = from the call's metadata)
   std::string user_agent;      ///< browser user agent ("" = from the call's metadata)
   std::string request_id;      ///< "" = the thread's current request id

@@ -35,7 +35,7 @@ boost::asio::awaitable<Result<Resp>> AsyncUnary(
     std::chrono::milliseconds deadline = kDefaultDeadline) {
   grpc::ClientContext context;
   PrepareContext(context, caller.request_id, deadline);
-  AddCallOrigin(context, caller.client_addr, caller.user_agent);
+  AddCallOrigin(context, caller.client_addr, caller.user_agent, caller.client_id);
   Resp response;
   grpc::ClientContext* ctx = &context;
   Resp* resp = &response;

@@ -12,6 +12,7 @@ struct Caller {
   std::string_view request_id;
   std::string_view client_addr;  ///< "" when the call is not made for a browser
   std::string_view user_agent;
+  std::string_view client_id;    ///< the client of the sign-in in progress, "" when none
 
   // Implicit on purpose: a bare request id is a Caller without an origin.
   Caller(std::string_view rid) : request_id(rid) {}               // NOLINT

@@ -81,7 +81,7 @@ int WaitForShutdownSignal();
 /// The request id sent by the caller, or a new one when absent or malformed.
 std::string RequestIdFrom(const grpc::ServerContext& context);
 
-/// The caller's origin from `x-idp-client-addr` / `x-idp-user-agent` metadata, bounded in
+/// The caller's origin from `x-idp-client-addr` / `x-idp-user-agent` / `x-idp-client-id` metadata, bounded in
 /// length and stripped of control characters (empty fields when absent).
 CallOrigin CallOriginFrom(const grpc::ServerContext& context);
 
