@@ -27,9 +27,12 @@ endfunction()
 # idp_embed_migrations(<target> <schema> <dir>): compiles <dir>/NNNN_<what>.sql into the target
 # as `idp::store::MigrationSet <Schema>Migrations()`, declared in the generated header
 # "<schema>_migrations.hpp". Services migrate their own schema at start.
+# Optional trailing pairs `<version> <file>` add shared migrations from elsewhere (the audit
+# table of libs/audit) after the directory's, under the name "<version>_<file name>".
 function(idp_embed_migrations target schema dir)
   file(GLOB sql_files CONFIGURE_DEPENDS ${dir}/*.sql)
   list(SORT sql_files)
+  set(extra ${ARGN})
   set(out_cpp ${CMAKE_CURRENT_BINARY_DIR}/${schema}_migrations.cpp)
   set(out_hpp ${CMAKE_CURRENT_BINARY_DIR}/${schema}_migrations.hpp)
   set(body "")
@@ -39,6 +42,14 @@ function(idp_embed_migrations target schema dir)
     file(READ ${f} sql)
     string(APPEND body "    {${version}, \"${name}\", R\"idpsql(${sql})idpsql\"},\n")
   endforeach()
+  while(extra)
+    list(POP_FRONT extra version f)
+    get_filename_component(base ${f} NAME_WE)
+    math(EXPR number "${version} + 0")
+    file(READ ${f} sql)
+    string(APPEND body "    {${number}, \"${version}_${base}\", R\"idpsql(${sql})idpsql\"},\n")
+    list(APPEND sql_files ${f})
+  endwhile()
   file(CONFIGURE OUTPUT ${out_hpp} CONTENT
 "#pragma once
 #include <idp/store/migrate.hpp>

@@ -1,5 +1,7 @@
 #include "commands.hpp"
 
+#include "audit_command.hpp"
+
 #include "idp/auth/v1/auth.grpc.pb.h"
 #include "idp/common/config.hpp"
 #include "idp/mfa/v1/mfa.grpc.pb.h"
@@ -173,6 +175,18 @@ int Run(int argc, char** argv) {
   auto* rotate = keys->add_subcommand("rotate", "publish a new signing key and retire the old");
   rotate->add_option("--alg", rotate_alg, "RS256 (default), ES256 or EdDSA");
 
+  // audit
+  auto* audit = app.add_subcommand("audit", "what happened: sign-ins, MFA, factors, admin actions");
+  AuditOptions audit_options;
+  std::string audit_mfa_target;
+  audit->add_option("--username", audit_options.username, "one person, by login name");
+  audit->add_option("--subject", audit_options.subject, "one person, by subject");
+  audit->add_option("--event", audit_options.event,
+                    "one event name, or a prefix ending in '.' (signin.)");
+  audit->add_option("--since", audit_options.since, "how far back: 90s, 15m, 1h, 7d");
+  audit->add_option("--limit", audit_options.limit, "newest N events (default 100, at most 1000)");
+  audit->add_option("--mfa", audit_mfa_target, "mfa service address (default: mfa.listen)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -182,11 +196,19 @@ int Run(int argc, char** argv) {
   try {
     // Services that require mutual TLS take idpctl's certificate from [rpc] tls_* as well.
     rpc::SetDefaultTls(rpc::LoadTlsConfig(Config::Load(g.config_path)));
+    if (audit->parsed()) {
+      audit_options.auth_target = Target(g, g.auth_target, "auth.listen", "127.0.0.1:7001");
+      audit_options.mfa_target = Target(g, audit_mfa_target, "mfa.listen", "127.0.0.1:7002");
+      audit_options.token_target = Target(g, g.token_target, "token.listen", "127.0.0.1:7004");
+      audit_options.json = g.json_output;
+      return RunAudit(audit_options);
+    }
     if (users->parsed()) {
       auto stub = auth::v1::AuthService::NewStub(
           rpc::MakeChannel(Target(g, g.auth_target, "auth.listen", "127.0.0.1:7001")));
       grpc::ClientContext ctx;
       rpc::PrepareContext(ctx, "", std::chrono::seconds(10));
+      rpc::AddCallOrigin(ctx, "", AdminAgent());
       if (create->parsed()) {
         auth::v1::CreateUserRequest req;
         req.set_username(username);
@@ -219,6 +241,7 @@ int Run(int argc, char** argv) {
         if (!st.ok()) return Fail(st, "users set-password");
         grpc::ClientContext ctx2;
         rpc::PrepareContext(ctx2, "", std::chrono::seconds(10));
+        rpc::AddCallOrigin(ctx2, "", AdminAgent());
         auth::v1::SetPasswordRequest req;
         req.set_subject(found.user().subject());
         req.set_password(ReadPassword(password_stdin, password));
@@ -273,6 +296,7 @@ int Run(int argc, char** argv) {
           rpc::MakeChannel(Target(g, g.token_target, "token.listen", "127.0.0.1:7004")));
       grpc::ClientContext ctx;
       rpc::PrepareContext(ctx, "", std::chrono::seconds(10));
+      rpc::AddCallOrigin(ctx, "", AdminAgent());
       if (add->parsed()) {
         token::v1::CreateClientRequest req;
         auto* c = req.mutable_client();
@@ -338,6 +362,7 @@ int Run(int argc, char** argv) {
           rpc::MakeChannel(Target(g, g.auth_target, "auth.listen", "127.0.0.1:7001")));
       grpc::ClientContext fctx;
       rpc::PrepareContext(fctx, "", std::chrono::seconds(10));
+      rpc::AddCallOrigin(fctx, "", AdminAgent());
       auth::v1::FindUserRequest find;
       find.set_username(username);
       auth::v1::FindUserResponse found;
@@ -347,6 +372,7 @@ int Run(int argc, char** argv) {
           rpc::MakeChannel(Target(g, mfa_target, "mfa.listen", "127.0.0.1:7002")));
       grpc::ClientContext ctx;
       rpc::PrepareContext(ctx, "", std::chrono::seconds(10));
+      rpc::AddCallOrigin(ctx, "", AdminAgent());
       if (list_factors->parsed()) {
         mfa::v1::ListFactorsRequest req;
         req.set_subject(found.user().subject());
@@ -378,6 +404,7 @@ int Run(int argc, char** argv) {
           rpc::MakeChannel(Target(g, g.token_target, "token.listen", "127.0.0.1:7004")));
       grpc::ClientContext ctx;
       rpc::PrepareContext(ctx, "", std::chrono::seconds(30));
+      rpc::AddCallOrigin(ctx, "", AdminAgent());
       token::v1::RotateKeysRequest req;
       req.set_alg(rotate_alg);
       token::v1::RotateKeysResponse resp;

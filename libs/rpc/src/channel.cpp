@@ -1,5 +1,7 @@
 #include "idp/rpc/channel.hpp"
 
+#include "idp/common/call_origin.hpp"
+
 #include "idp/rpc/call_metrics.hpp"
 #include "idp/rpc/server.hpp"
 #include "idp/rpc/tls.hpp"
@@ -126,6 +128,16 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
   std::vector<std::unique_ptr<gx::ClientInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<MetricsInterceptorFactory>(*options.metrics));
   return gx::CreateCustomChannelWithInterceptors(uri, credentials, args, std::move(interceptors));
+}
+
+void AddCallOrigin(grpc::ClientContext& context, std::string_view client_addr,
+                   std::string_view user_agent, std::string_view client_id) {
+  auto client = SanitizeOriginField(client_id, kMaxClientIdLength);
+  if (!client.empty()) context.AddMetadata(std::string(kClientIdKey), client);
+  auto addr = SanitizeOriginField(client_addr, kMaxClientAddrLength);
+  auto agent = SanitizeOriginField(user_agent, kMaxUserAgentLength);
+  if (!addr.empty()) context.AddMetadata(std::string(kClientAddrKey), addr);
+  if (!agent.empty()) context.AddMetadata(std::string(kUserAgentKey), agent);
 }
 
 void PrepareContext(grpc::ClientContext& context, std::string_view request_id,

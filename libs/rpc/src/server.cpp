@@ -134,9 +134,23 @@ std::string RequestIdFrom(const grpc::ServerContext& context) {
   return log::NewRequestId();
 }
 
+CallOrigin CallOriginFrom(const grpc::ServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto field = [&md](std::string_view key, std::size_t max_length) {
+    auto it = md.find(grpc::string_ref(key.data(), key.size()));
+    if (it == md.end()) return std::string();
+    return SanitizeOriginField(std::string_view(it->second.data(), it->second.size()),
+                               max_length);
+  };
+  return CallOrigin{field(kClientAddrKey, kMaxClientAddrLength),
+                    field(kUserAgentKey, kMaxUserAgentLength),
+                    field(kClientIdKey, kMaxClientIdLength)};
+}
+
 grpc::Status Serve(grpc::ServerContext* context, std::string_view method,
                    const std::function<Status()>& fn) {
   log::ScopedRequestId rid(RequestIdFrom(*context));
+  ScopedCallOrigin origin(CallOriginFrom(*context));
   auto start = std::chrono::steady_clock::now();
   auto elapsed_ms = [&start] {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)

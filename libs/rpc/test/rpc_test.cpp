@@ -17,6 +17,11 @@ class EchoMfa final : public idp::mfa::v1::MfaService::Service {
     return idp::rpc::Serve(ctx, "ListFactors", [&]() -> idp::Status {
       if (req->subject() == "fail") return idp::NotFound("no such subject");
       if (req->subject() == "throw") throw std::runtime_error("boom");
+      if (req->subject() == "origin") {
+        resp->add_factors()->set_label(idp::CurrentCallOrigin().client_addr);
+        resp->add_factors()->set_label(idp::CurrentCallOrigin().user_agent);
+        return {};
+      }
       resp->add_factors()->set_label(idp::log::CurrentRequestId());
       return {};
     });
@@ -63,6 +68,27 @@ TEST_CASE("request ids travel in metadata; errors and exceptions map to statuses
     REQUIRE(stub->ListFactors(&ctx, req, &resp).ok());
     REQUIRE(resp.factors_size() == 1);
     CHECK(resp.factors(0).label() == "gw-req-42");
+  }
+  SECTION("the browser's address and user agent travel too, bounded and without controls") {
+    grpc::ClientContext ctx;
+    idp::rpc::PrepareContext(ctx, "r2");
+    std::string agent = "Agent\x01/1.0\x7f ";
+    agent += std::string(300, 'u');
+    idp::rpc::AddCallOrigin(ctx, "2001:db8::1", agent);
+    req.set_subject("origin");
+    REQUIRE(stub->ListFactors(&ctx, req, &resp).ok());
+    REQUIRE(resp.factors_size() == 2);
+    CHECK(resp.factors(0).label() == "2001:db8::1");
+    CHECK(resp.factors(1).label().size() == idp::kMaxUserAgentLength);
+    CHECK(resp.factors(1).label().rfind("Agent/1.0 uuu", 0) == 0);
+  }
+  SECTION("without origin metadata the origin is empty") {
+    grpc::ClientContext ctx;
+    idp::rpc::PrepareContext(ctx, "r3");
+    req.set_subject("origin");
+    REQUIRE(stub->ListFactors(&ctx, req, &resp).ok());
+    CHECK(resp.factors(0).label().empty());
+    CHECK(resp.factors(1).label().empty());
   }
   SECTION("a malformed id is replaced") {
     grpc::ClientContext ctx;

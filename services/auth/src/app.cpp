@@ -40,6 +40,8 @@ int RunApp(const Config& config) {
   lockout.account_window = config.GetSeconds("auth.lockout_account_window", lockout.account_window);
   lockout.lock = config.GetSeconds("auth.lockout_duration", lockout.lock);
   AuthService service(store, params, lockout);
+  audit::AuditLog audit_log(pool, "auth");
+  service.SetAuditLog(&audit_log);
 
   // Password self-service: auth owns the tokens and asks delivery to email the links, so a
   // token never passes through the gateway except in the link the person clicks.
@@ -59,7 +61,7 @@ int RunApp(const Config& config) {
                             [](const Account&, const std::string& password) {
                               return AuthService::CheckPasswordPolicy(password);
                             });
-  AuthGrpcHandler handler(service, passwords);
+  AuthGrpcHandler handler(service, passwords, &audit_log);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }}});
   rpc::ServerOptions options{config.GetString("auth.listen", "127.0.0.1:7001"),
                              static_cast<int>(config.GetInt("auth.max_threads", 32))};

@@ -13,6 +13,10 @@ AuthService::AuthService(AccountStore& store, crypto::PasswordHashParams params,
     : store_(store), params_(params), lockout_(lockout),
       dummy_hash_(crypto::HashPassword(crypto::RandomToken(), params)) {}
 
+void AuthService::Audit(audit::Event event) {
+  if (audit_ != nullptr) (void)audit_->Record(event);
+}
+
 std::optional<std::string> AuthService::NormalizeUsername(std::string_view username) {
   while (!username.empty() && username.front() == ' ') username.remove_prefix(1);
   while (!username.empty() && username.back() == ' ') username.remove_suffix(1);
@@ -75,17 +79,33 @@ Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
         crypto::VerifyPassword(target, usable ? std::string_view(password) : dummy_input);
     match = legacy_match;
   }
+  // The audit row names the account only when it exists: a typed unknown username is never
+  // stored (people type passwords into the username box).
+  const std::string subject = account ? account->subject : std::string();
+  auto failure = [&](const char* reason) {
+    Audit({"signin.failure", subject, "", source, "", "", {{"reason", reason}}});
+  };
   bool blocked = failures.account_locked || failures.pair_failures >= lockout_.pair_limit;
-  if (blocked) return PasswordCheck{};  // not counted, not extended
+  if (blocked) {  // not counted, not extended
+    failure(failures.account_locked ? "account_locked" : "address_waiting");
+    return PasswordCheck{};
+  }
   if (!usable || !match || account->disabled) {
     if (normalized) {
       auto locked = store_.RecordFailure(*normalized, source, lockout_.account_limit,
                                          lockout_.account_window, lockout_.lock);
       if (!locked) return locked.error();
+      failure(!account             ? "unknown_account"
+              : account->disabled  ? "disabled"
+              : !usable            ? "no_password"
+                                   : "wrong_password");
       if (*locked) {
-        log::Warn("account locked after too many failed sign-ins",
-                  {{"subject", account ? account->subject : std::string()}});
+        log::Warn("account locked after too many failed sign-ins", {{"subject", subject}});
+        Audit({"account.locked", subject, "", source, "", "",
+               {{"minutes", std::to_string(lockout_.lock.count() / 60)}}});
       }
+    } else {
+      failure("unknown_account");
     }
     return PasswordCheck{};
   }
@@ -99,6 +119,7 @@ Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
     (void)store_.SetPasswordHash(account->subject,
                                  crypto::HashPassword(nfkc ? *nfkc : password, params_));
   }
+  Audit({"signin.success", subject, "", source, "", "", {}});
   return PasswordCheck{true, account->subject};
 }
 
@@ -108,7 +129,9 @@ Status AuthService::Unlock(const std::string& username) {
   auto found = store_.FindByUsername(*normalized);
   if (!found) return found.error();
   if (!*found) return NotFound("account");
-  return store_.Unlock(*normalized);
+  auto st = store_.Unlock(*normalized);
+  if (st) Audit({"admin.account_unlocked", (*found)->subject, "", "", "", "", {}});
+  return st;
 }
 
 Result<Account> AuthService::GetBySubject(const std::string& subject) {

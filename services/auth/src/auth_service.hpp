@@ -4,6 +4,7 @@
 
 #include "account_store.hpp"
 
+#include "idp/audit/audit.hpp"
 #include "idp/crypto/crypto.hpp"
 
 #include <string>
@@ -42,6 +43,12 @@ class AuthService {
  public:
   AuthService(AccountStore& store, crypto::PasswordHashParams params, LockoutPolicy lockout = {});
 
+  /// Records sign-ins, lockouts and admin actions there from now on (null: not recorded). The
+  /// log must outlive this service. Not thread-safe: call before serving.
+  void SetAuditLog(audit::AuditLog* log) { audit_ = log; }
+  /// Records `event` when an audit log is set; a failure is logged and ignored (AuditLog).
+  void Audit(audit::Event event);
+
   /// Same work (one Argon2id verification) and the same answer whether the account is
   /// unknown, the password wrong, or the pair or account locked (SECURITY §46, §67). A locked
   /// pair or account fails even with the right password, and failures during a lock are not
@@ -75,6 +82,7 @@ class AuthService {
   LockoutPolicy lockout_;
   /// A hash of a random password, verified against when the account is unknown.
   std::string dummy_hash_;
+  audit::AuditLog* audit_ = nullptr;
 };
 
 }  // namespace idp::auth

@@ -1,5 +1,7 @@
 #include "grpc_handler.hpp"
 
+#include "idp/audit/audit_rpc.hpp"
+
 #include "idp/rpc/server.hpp"
 
 namespace idp::auth {
@@ -65,6 +67,7 @@ grpc::Status AuthGrpcHandler::CreateUser(grpc::ServerContext* ctx,
     if (!a) return a.error();
     ToProto(*a, resp->mutable_user());
     log::Info("account created", {{"subject", a->subject}});
+    service_.Audit({"admin.user_created", a->subject, "", "", "", "", {}});
     return {};
   });
 }
@@ -74,7 +77,10 @@ grpc::Status AuthGrpcHandler::SetPassword(grpc::ServerContext* ctx,
                                           v1::SetPasswordResponse*) {
   return rpc::Serve(ctx, "SetPassword", [&]() -> Status {
     auto st = service_.SetPassword(req->subject(), req->password());
-    if (st) log::Info("password set", {{"subject", req->subject()}});
+    if (st) {
+      log::Info("password set", {{"subject", req->subject()}});
+      service_.Audit({"admin.password_set", req->subject(), "", "", "", "", {}});
+    }
     return st;
   });
 }
@@ -95,6 +101,15 @@ grpc::Status AuthGrpcHandler::UnlockUser(grpc::ServerContext* ctx, const v1::Unl
     auto st = service_.Unlock(req->username());
     if (st) log::Info("account unlocked by an administrator", {});
     return st;
+  });
+}
+
+grpc::Status AuthGrpcHandler::ListAuditEvents(grpc::ServerContext* ctx,
+                                              const v1::ListAuditEventsRequest* req,
+                                              v1::ListAuditEventsResponse* resp) {
+  return rpc::Serve(ctx, "ListAuditEvents", [&]() -> Status {
+    if (audit_ == nullptr) return Error{ErrorCode::kFailedPrecondition, "no audit log"};
+    return audit::ListAuditEvents(*audit_, *req, resp);
   });
 }
 

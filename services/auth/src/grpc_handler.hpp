@@ -13,8 +13,10 @@ void ToProto(const Account& a, v1::User* u);
 /// idp.auth.v1.AuthService over AuthService: proto <-> domain, errors -> statuses.
 class AuthGrpcHandler final : public v1::AuthService::Service {
  public:
-  AuthGrpcHandler(AuthService& service, PasswordService& passwords)
-      : service_(service), passwords_(passwords) {}
+  /// `audit` serves ListAuditEvents (null: the RPC answers FAILED_PRECONDITION).
+  AuthGrpcHandler(AuthService& service, PasswordService& passwords,
+                  audit::AuditLog* audit = nullptr)
+      : service_(service), passwords_(passwords), audit_(audit) {}
 
   // v1::AuthService::Service
   grpc::Status VerifyPassword(grpc::ServerContext* ctx, const v1::VerifyPasswordRequest* req,
@@ -43,12 +45,15 @@ class AuthGrpcHandler final : public v1::AuthService::Service {
                                      v1::CompletePasswordResetResponse* resp) override;
   grpc::Status ChangePassword(grpc::ServerContext* ctx, const v1::ChangePasswordRequest* req,
                               v1::ChangePasswordResponse* resp) override;
+  grpc::Status ListAuditEvents(grpc::ServerContext* ctx, const v1::ListAuditEventsRequest* req,
+                               v1::ListAuditEventsResponse* resp) override;
   grpc::Status InviteUser(grpc::ServerContext* ctx, const v1::InviteUserRequest* req,
                           v1::InviteUserResponse* resp) override;
 
  private:
   AuthService& service_;
   PasswordService& passwords_;
+  audit::AuditLog* audit_;
 };
 
 }  // namespace idp::auth

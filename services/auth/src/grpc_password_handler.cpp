@@ -54,6 +54,9 @@ grpc::Status AuthGrpcHandler::CompletePasswordReset(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "CompletePasswordReset", [&]() -> Status {
     auto out = passwords_.CompleteReset(req->token(), req->new_password());
     if (!out) return out.error();
+    if (out->rejection == PasswordRejection::kNone) {
+      service_.Audit({"password.reset_completed", out->subject, "", "", "", "", {}});
+    }
     resp->set_rejection(ToProto(out->rejection));
     resp->set_message(out->message);
     resp->set_subject(out->subject);
@@ -68,6 +71,9 @@ grpc::Status AuthGrpcHandler::ChangePassword(grpc::ServerContext* ctx,
     auto out = passwords_.ChangePassword(req->subject(), req->current_password(),
                                          req->new_password());
     if (!out) return out.error();
+    service_.Audit({out->rejection == PasswordRejection::kNone ? "password.changed"
+                                                               : "password.change_refused",
+                    req->subject(), "", "", "", "", {}});
     resp->set_rejection(ToProto(out->rejection));
     resp->set_message(out->message);
     return {};
@@ -80,6 +86,7 @@ grpc::Status AuthGrpcHandler::InviteUser(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "InviteUser", [&]() -> Status {
     auto a = passwords_.Invite(req->username(), req->email(), req->name());
     if (!a) return a.error();
+    service_.Audit({"admin.user_invited", a->subject, "", "", "", "", {}});
     ToProto(*a, resp->mutable_user());
     return {};
   });

@@ -3,6 +3,7 @@
 #include "pg_account_store.hpp"
 
 #include "../../../tests/support/pg_test_db.hpp"
+#include "idp/common/call_origin.hpp"
 #include "idp/store/pg.hpp"
 
 #include <catch2/catch.hpp>
@@ -168,4 +169,51 @@ TEST_CASE("a hash set before NFKC from a non-NFKC password still verifies and is
   CHECK(idp::crypto::VerifyPassword(after.password_hash, composed));
   CHECK(f.service.VerifyPassword("gil", composed).value().ok);
   CHECK(f.service.VerifyPassword("gil", decomposed).value().ok);
+}
+
+TEST_CASE("sign-ins lockouts and unlocks are audited without the typed secrets", "[auth][audit]") {
+  Fixture f;
+  idp::auth::LockoutPolicy policy;
+  policy.pair_limit = 2;
+  policy.account_limit = 3;
+  idp::auth::AuthService service(f.store, {}, policy);
+  idp::audit::AuditLog audit(f.pool, "auth");
+  service.SetAuditLog(&audit);
+  auto created = service.Create({"ada", "", false, "", "", "", "ada's long password", ""});
+  REQUIRE(created.has_value());
+  const std::string subject = created->subject;
+  idp::ScopedCallOrigin origin({"", "TestAgent/2", ""});
+  CHECK(service.VerifyPassword("ada", "ada's long password", "10.1.0.1").value().ok);
+  CHECK_FALSE(service.VerifyPassword("ada", "wrong secret one", "10.1.0.2").value().ok);
+  CHECK_FALSE(service.VerifyPassword("ada", "wrong secret two", "10.1.0.3").value().ok);
+  CHECK_FALSE(service.VerifyPassword("ada", "wrong secret three", "10.1.0.4").value().ok);  // locks
+  CHECK_FALSE(service.VerifyPassword("ada", "ada's long password", "10.1.0.5").value().ok);
+  CHECK_FALSE(service.VerifyPassword("typed-a-password-here", "whatever pw", "10.1.0.6").value().ok);
+  REQUIRE(service.Unlock("ada"));
+
+  auto rows = audit.List({subject, "", std::nullopt, 100}).value();
+  std::vector<std::string> events;
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it) events.push_back(it->event);
+  CHECK(events == std::vector<std::string>{"signin.success", "signin.failure", "signin.failure",
+                                           "signin.failure", "account.locked", "signin.failure",
+                                           "admin.account_unlocked"});
+  CHECK(rows.back().source_address == "10.1.0.1");
+  CHECK(rows.back().user_agent == "TestAgent/2");
+  CHECK(rows.at(1).detail_json.find("account_locked") != std::string::npos);
+  CHECK(rows.at(3).detail_json.find("wrong_password") != std::string::npos);
+  // The unknown username: a row without subject, and the typed name is nowhere.
+  auto unknown = audit.List({"", "signin.failure", std::nullopt, 100}).value();
+  bool found_unknown = false;
+  for (const auto& r : unknown) {
+    if (r.source_address == "10.1.0.6") {
+      found_unknown = true;
+      CHECK(r.subject.empty());
+      CHECK(r.detail_json == R"({"reason":"unknown_account"})");
+    }
+  }
+  CHECK(found_unknown);
+  for (const auto& r : audit.List({"", "", std::nullopt, 1000}).value()) {
+    CHECK(r.detail_json.find("wrong secret") == std::string::npos);
+    CHECK(r.detail_json.find("typed-a-password") == std::string::npos);
+  }
 }

@@ -79,6 +79,19 @@ using Request = http::Request;
 template <class T>
 using Awaitable = boost::asio::awaitable<T>;
 
+/// The request id, source address and user agent of `req` for an upstream call, so that the
+/// services' audit logs know where the browser was (views into `req`).
+inline rpc::Caller CallerOf(const Request& req) {
+  return rpc::Caller(req.request_id, req.remote_addr, req.Header("user-agent").value_or(""));
+}
+
+/// CallerOf(req) naming the client the browser is signing in to (a view of `client_id`).
+inline rpc::Caller CallerOf(const Request& req, const std::string& client_id) {
+  rpc::Caller caller = CallerOf(req);
+  caller.client_id = client_id;
+  return caller;
+}
+
 /// The language of the pages for this request (i18n.hpp): the language cookie (set from
 /// ui_locales at /authorize, or chosen by the person), then Accept-Language, then the default.
 std::string Lang(const Context& ctx, const Request& req);

@@ -46,18 +46,18 @@ Upstreams::~Upstreams() = default;
   co_return result
 
 Awaitable<Result<auth::v1::VerifyPasswordResponse>> Upstreams::VerifyPassword(
-    std::string_view rid, const auth::v1::VerifyPasswordRequest& req) {
+    const rpc::Caller& rid, const auth::v1::VerifyPasswordRequest& req) {
   IDP_UNARY(auth, VerifyPassword, auth::v1::VerifyPasswordResponse, req);
 }
 
-Awaitable<Result<auth::v1::GetUserResponse>> Upstreams::GetUser(std::string_view rid,
+Awaitable<Result<auth::v1::GetUserResponse>> Upstreams::GetUser(const rpc::Caller& rid,
                                                                 const std::string& subject) {
   auth::v1::GetUserRequest req;
   req.set_subject(subject);
   IDP_UNARY(auth, GetUser, auth::v1::GetUserResponse, req);
 }
 
-Awaitable<Result<mfa::v1::ListFactorsResponse>> Upstreams::ListFactors(std::string_view rid,
+Awaitable<Result<mfa::v1::ListFactorsResponse>> Upstreams::ListFactors(const rpc::Caller& rid,
                                                                        const std::string& subject) {
   mfa::v1::ListFactorsRequest req;
   req.set_subject(subject);
@@ -65,82 +65,82 @@ Awaitable<Result<mfa::v1::ListFactorsResponse>> Upstreams::ListFactors(std::stri
 }
 
 Awaitable<Result<mfa::v1::StartTotpEnrolmentResponse>> Upstreams::StartTotpEnrolment(
-    std::string_view rid, const mfa::v1::StartTotpEnrolmentRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::StartTotpEnrolmentRequest& req) {
   IDP_UNARY(mfa, StartTotpEnrolment, mfa::v1::StartTotpEnrolmentResponse, req);
 }
 
 Awaitable<Result<mfa::v1::ConfirmTotpEnrolmentResponse>> Upstreams::ConfirmTotpEnrolment(
-    std::string_view rid, const mfa::v1::ConfirmTotpEnrolmentRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::ConfirmTotpEnrolmentRequest& req) {
   IDP_UNARY(mfa, ConfirmTotpEnrolment, mfa::v1::ConfirmTotpEnrolmentResponse, req);
 }
 
 Awaitable<Result<mfa::v1::RemoveFactorResponse>> Upstreams::RemoveFactor(
-    std::string_view rid, const mfa::v1::RemoveFactorRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::RemoveFactorRequest& req) {
   IDP_UNARY(mfa, RemoveFactor, mfa::v1::RemoveFactorResponse, req);
 }
 
 Awaitable<Result<mfa::v1::StartChallengeResponse>> Upstreams::StartChallenge(
-    std::string_view rid, const std::string& subject) {
+    const rpc::Caller& rid, const std::string& subject) {
   mfa::v1::StartChallengeRequest req;
   req.set_subject(subject);
   IDP_UNARY(mfa, StartChallenge, mfa::v1::StartChallengeResponse, req);
 }
 
 Awaitable<Result<mfa::v1::VerifyCodeResponse>> Upstreams::VerifyCode(
-    std::string_view rid, const mfa::v1::VerifyCodeRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::VerifyCodeRequest& req) {
   IDP_UNARY(mfa, VerifyCode, mfa::v1::VerifyCodeResponse, req);
 }
 
 Awaitable<Result<mfa::v1::GenerateRecoveryCodesResponse>> Upstreams::GenerateRecoveryCodes(
-    std::string_view rid, const std::string& subject) {
+    const rpc::Caller& rid, const std::string& subject) {
   mfa::v1::GenerateRecoveryCodesRequest req;
   req.set_subject(subject);
   IDP_UNARY(mfa, GenerateRecoveryCodes, mfa::v1::GenerateRecoveryCodesResponse, req);
 }
 
 Awaitable<Result<mfa::v1::StartDeliveryEnrolmentResponse>> Upstreams::StartDeliveryEnrolment(
-    std::string_view rid, const mfa::v1::StartDeliveryEnrolmentRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::StartDeliveryEnrolmentRequest& req) {
   IDP_UNARY(mfa, StartDeliveryEnrolment, mfa::v1::StartDeliveryEnrolmentResponse, req);
 }
 
 Awaitable<Result<mfa::v1::ConfirmDeliveryEnrolmentResponse>> Upstreams::ConfirmDeliveryEnrolment(
-    std::string_view rid, const mfa::v1::ConfirmDeliveryEnrolmentRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::ConfirmDeliveryEnrolmentRequest& req) {
   IDP_UNARY(mfa, ConfirmDeliveryEnrolment, mfa::v1::ConfirmDeliveryEnrolmentResponse, req);
 }
 
 Awaitable<Result<mfa::v1::SendCodeResponse>> Upstreams::SendCode(
-    std::string_view rid, const mfa::v1::SendCodeRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::SendCodeRequest& req) {
   IDP_UNARY(mfa, SendCode, mfa::v1::SendCodeResponse, req);
 }
 
 Awaitable<Result<mfa::v1::CodeStatusResponse>> Upstreams::CodeStatus(
-    std::string_view rid, const mfa::v1::CodeStatusRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::CodeStatusRequest& req) {
   IDP_UNARY(mfa, CodeStatus, mfa::v1::CodeStatusResponse, req);
 }
 
 Awaitable<Result<mfa::v1::RememberBrowserResponse>> Upstreams::RememberBrowser(
-    std::string_view rid, const mfa::v1::RememberBrowserRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::RememberBrowserRequest& req) {
   IDP_UNARY(mfa, RememberBrowser, mfa::v1::RememberBrowserResponse, req);
 }
 
 Awaitable<Result<mfa::v1::CheckBrowserResponse>> Upstreams::CheckBrowser(
-    std::string_view rid, const mfa::v1::CheckBrowserRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::CheckBrowserRequest& req) {
   IDP_UNARY(mfa, CheckBrowser, mfa::v1::CheckBrowserResponse, req);
 }
 
 Awaitable<Result<mfa::v1::ListBrowsersResponse>> Upstreams::ListBrowsers(
-    std::string_view rid, const std::string& subject) {
+    const rpc::Caller& rid, const std::string& subject) {
   mfa::v1::ListBrowsersRequest req;
   req.set_subject(subject);
   IDP_UNARY(mfa, ListBrowsers, mfa::v1::ListBrowsersResponse, req);
 }
 
 Awaitable<Result<mfa::v1::ForgetBrowsersResponse>> Upstreams::ForgetBrowsers(
-    std::string_view rid, const mfa::v1::ForgetBrowsersRequest& req) {
+    const rpc::Caller& rid, const mfa::v1::ForgetBrowsersRequest& req) {
   IDP_UNARY(mfa, ForgetBrowsers, mfa::v1::ForgetBrowsersResponse, req);
 }
 
-Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(std::string_view rid,
+Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(const rpc::Caller& rid,
                                                                      const std::string& client_id) {
   token::v1::GetClientRequest req;
   req.set_client_id(client_id);
@@ -148,80 +148,80 @@ Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(std::string
 }
 
 Awaitable<Result<token::v1::ListClientsResponse>> Upstreams::ListPortalClients(
-    std::string_view rid) {
+    const rpc::Caller& rid) {
   token::v1::ListClientsRequest req;
   req.set_portal_only(true);
   IDP_UNARY(token, ListClients, token::v1::ListClientsResponse, req);
 }
 
 Awaitable<Result<token::v1::IssueAuthorizationCodeResponse>> Upstreams::IssueCode(
-    std::string_view rid, const token::v1::IssueAuthorizationCodeRequest& req) {
+    const rpc::Caller& rid, const token::v1::IssueAuthorizationCodeRequest& req) {
   IDP_UNARY(token, IssueAuthorizationCode,
                                token::v1::IssueAuthorizationCodeResponse, req);
 }
 
 Awaitable<Result<token::v1::ExchangeAuthorizationCodeResponse>> Upstreams::ExchangeCode(
-    std::string_view rid, const token::v1::ExchangeAuthorizationCodeRequest& req) {
+    const rpc::Caller& rid, const token::v1::ExchangeAuthorizationCodeRequest& req) {
   IDP_UNARY(token, ExchangeAuthorizationCode,
                                token::v1::ExchangeAuthorizationCodeResponse, req);
 }
 
 Awaitable<Result<token::v1::ValidateAccessTokenResponse>> Upstreams::ValidateAccessToken(
-    std::string_view rid, const std::string& access_token) {
+    const rpc::Caller& rid, const std::string& access_token) {
   token::v1::ValidateAccessTokenRequest req;
   req.set_access_token(access_token);
   IDP_UNARY(token, ValidateAccessToken, token::v1::ValidateAccessTokenResponse,
                                req);
 }
 
-Awaitable<Result<token::v1::GetJwksResponse>> Upstreams::GetJwks(std::string_view rid) {
+Awaitable<Result<token::v1::GetJwksResponse>> Upstreams::GetJwks(const rpc::Caller& rid) {
   token::v1::GetJwksRequest req;
   IDP_UNARY(token, GetJwks, token::v1::GetJwksResponse, req);
 }
 
 Awaitable<Result<token::v1::RefreshTokenResponse>> Upstreams::RefreshToken(
-    std::string_view rid, const token::v1::RefreshTokenRequest& req) {
+    const rpc::Caller& rid, const token::v1::RefreshTokenRequest& req) {
   IDP_UNARY(token, RefreshToken, token::v1::RefreshTokenResponse, req);
 }
 
 Awaitable<Result<token::v1::ClientCredentialsResponse>> Upstreams::ClientCredentials(
-    std::string_view rid, const token::v1::ClientCredentialsRequest& req) {
+    const rpc::Caller& rid, const token::v1::ClientCredentialsRequest& req) {
   IDP_UNARY(token, ClientCredentials, token::v1::ClientCredentialsResponse, req);
 }
 
 Awaitable<Result<token::v1::RevokeTokenResponse>> Upstreams::RevokeToken(
-    std::string_view rid, const token::v1::RevokeTokenRequest& req) {
+    const rpc::Caller& rid, const token::v1::RevokeTokenRequest& req) {
   IDP_UNARY(token, RevokeToken, token::v1::RevokeTokenResponse, req);
 }
 
 Awaitable<Result<token::v1::IntrospectTokenResponse>> Upstreams::IntrospectToken(
-    std::string_view rid, const token::v1::IntrospectTokenRequest& req) {
+    const rpc::Caller& rid, const token::v1::IntrospectTokenRequest& req) {
   IDP_UNARY(token, IntrospectToken, token::v1::IntrospectTokenResponse, req);
 }
 
 Awaitable<Result<token::v1::RevokeSessionResponse>> Upstreams::RevokeSession(
-    std::string_view rid, const token::v1::RevokeSessionRequest& req) {
+    const rpc::Caller& rid, const token::v1::RevokeSessionRequest& req) {
   IDP_UNARY(token, RevokeSession, token::v1::RevokeSessionResponse, req);
 }
 
 Awaitable<Result<token::v1::GetConsentResponse>> Upstreams::GetConsent(
-    std::string_view rid, const token::v1::GetConsentRequest& req) {
+    const rpc::Caller& rid, const token::v1::GetConsentRequest& req) {
   IDP_UNARY(token, GetConsent, token::v1::GetConsentResponse, req);
 }
 
 Awaitable<Result<token::v1::GrantConsentResponse>> Upstreams::GrantConsent(
-    std::string_view rid, const token::v1::GrantConsentRequest& req) {
+    const rpc::Caller& rid, const token::v1::GrantConsentRequest& req) {
   IDP_UNARY(token, GrantConsent, token::v1::GrantConsentResponse, req);
 }
 
 Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> Upstreams::VerifyIdTokenHint(
-    std::string_view rid, const std::string& id_token) {
+    const rpc::Caller& rid, const std::string& id_token) {
   token::v1::VerifyIdTokenHintRequest req;
   req.set_id_token(id_token);
   IDP_UNARY(token, VerifyIdTokenHint, token::v1::VerifyIdTokenHintResponse, req);
 }
 
-Awaitable<bool> Upstreams::Healthy(std::string_view rid, std::string_view name) {
+Awaitable<bool> Upstreams::Healthy(const rpc::Caller& rid, std::string_view name) {
   auto it = stubs_->health.find(name);
   if (it == stubs_->health.end()) co_return false;
   grpc::health::v1::HealthCheckRequest req;
@@ -237,22 +237,22 @@ Awaitable<bool> Upstreams::Healthy(std::string_view rid, std::string_view name) 
 
 // Password self-service.
 Awaitable<Result<auth::v1::StartPasswordResetResponse>> Upstreams::StartPasswordReset(
-    std::string_view rid, const auth::v1::StartPasswordResetRequest& req) {
+    const rpc::Caller& rid, const auth::v1::StartPasswordResetRequest& req) {
   IDP_UNARY(auth, StartPasswordReset, auth::v1::StartPasswordResetResponse, req);
 }
 
 Awaitable<Result<auth::v1::CheckPasswordTokenResponse>> Upstreams::CheckPasswordToken(
-    std::string_view rid, const auth::v1::CheckPasswordTokenRequest& req) {
+    const rpc::Caller& rid, const auth::v1::CheckPasswordTokenRequest& req) {
   IDP_UNARY(auth, CheckPasswordToken, auth::v1::CheckPasswordTokenResponse, req);
 }
 
 Awaitable<Result<auth::v1::CompletePasswordResetResponse>> Upstreams::CompletePasswordReset(
-    std::string_view rid, const auth::v1::CompletePasswordResetRequest& req) {
+    const rpc::Caller& rid, const auth::v1::CompletePasswordResetRequest& req) {
   IDP_UNARY(auth, CompletePasswordReset, auth::v1::CompletePasswordResetResponse, req);
 }
 
 Awaitable<Result<auth::v1::ChangePasswordResponse>> Upstreams::ChangePassword(
-    std::string_view rid, const auth::v1::ChangePasswordRequest& req) {
+    const rpc::Caller& rid, const auth::v1::ChangePasswordRequest& req) {
   IDP_UNARY(auth, ChangePassword, auth::v1::ChangePasswordResponse, req);
 }
 

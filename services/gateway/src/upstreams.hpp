@@ -5,6 +5,7 @@
 #include "idp/auth/v1/auth.pb.h"
 #include "idp/common/error.hpp"
 #include "idp/mfa/v1/mfa.pb.h"
+#include "idp/rpc/caller.hpp"
 #include "idp/token/v1/token.pb.h"
 
 #include <boost/asio/awaitable.hpp>
@@ -35,76 +36,76 @@ class Upstreams {
   ~Upstreams();
 
   Awaitable<Result<auth::v1::VerifyPasswordResponse>> VerifyPassword(
-      std::string_view rid, const auth::v1::VerifyPasswordRequest& req);
-  Awaitable<Result<auth::v1::GetUserResponse>> GetUser(std::string_view rid, const std::string& subject);
-  Awaitable<Result<mfa::v1::ListFactorsResponse>> ListFactors(std::string_view rid,
+      const rpc::Caller& rid, const auth::v1::VerifyPasswordRequest& req);
+  Awaitable<Result<auth::v1::GetUserResponse>> GetUser(const rpc::Caller& rid, const std::string& subject);
+  Awaitable<Result<mfa::v1::ListFactorsResponse>> ListFactors(const rpc::Caller& rid,
                                                               const std::string& subject);
   Awaitable<Result<mfa::v1::StartTotpEnrolmentResponse>> StartTotpEnrolment(
-      std::string_view rid, const mfa::v1::StartTotpEnrolmentRequest& req);
+      const rpc::Caller& rid, const mfa::v1::StartTotpEnrolmentRequest& req);
   Awaitable<Result<mfa::v1::ConfirmTotpEnrolmentResponse>> ConfirmTotpEnrolment(
-      std::string_view rid, const mfa::v1::ConfirmTotpEnrolmentRequest& req);
+      const rpc::Caller& rid, const mfa::v1::ConfirmTotpEnrolmentRequest& req);
   Awaitable<Result<mfa::v1::RemoveFactorResponse>> RemoveFactor(
-      std::string_view rid, const mfa::v1::RemoveFactorRequest& req);
-  Awaitable<Result<mfa::v1::StartChallengeResponse>> StartChallenge(std::string_view rid,
+      const rpc::Caller& rid, const mfa::v1::RemoveFactorRequest& req);
+  Awaitable<Result<mfa::v1::StartChallengeResponse>> StartChallenge(const rpc::Caller& rid,
                                                                     const std::string& subject);
-  Awaitable<Result<mfa::v1::VerifyCodeResponse>> VerifyCode(std::string_view rid,
+  Awaitable<Result<mfa::v1::VerifyCodeResponse>> VerifyCode(const rpc::Caller& rid,
                                                             const mfa::v1::VerifyCodeRequest& req);
   Awaitable<Result<mfa::v1::GenerateRecoveryCodesResponse>> GenerateRecoveryCodes(
-      std::string_view rid, const std::string& subject);
+      const rpc::Caller& rid, const std::string& subject);
   Awaitable<Result<mfa::v1::StartDeliveryEnrolmentResponse>> StartDeliveryEnrolment(
-      std::string_view rid, const mfa::v1::StartDeliveryEnrolmentRequest& req);
+      const rpc::Caller& rid, const mfa::v1::StartDeliveryEnrolmentRequest& req);
   Awaitable<Result<mfa::v1::ConfirmDeliveryEnrolmentResponse>> ConfirmDeliveryEnrolment(
-      std::string_view rid, const mfa::v1::ConfirmDeliveryEnrolmentRequest& req);
-  Awaitable<Result<mfa::v1::SendCodeResponse>> SendCode(std::string_view rid,
+      const rpc::Caller& rid, const mfa::v1::ConfirmDeliveryEnrolmentRequest& req);
+  Awaitable<Result<mfa::v1::SendCodeResponse>> SendCode(const rpc::Caller& rid,
                                                         const mfa::v1::SendCodeRequest& req);
-  Awaitable<Result<mfa::v1::CodeStatusResponse>> CodeStatus(std::string_view rid,
+  Awaitable<Result<mfa::v1::CodeStatusResponse>> CodeStatus(const rpc::Caller& rid,
                                                             const mfa::v1::CodeStatusRequest& req);
   Awaitable<Result<mfa::v1::RememberBrowserResponse>> RememberBrowser(
-      std::string_view rid, const mfa::v1::RememberBrowserRequest& req);
+      const rpc::Caller& rid, const mfa::v1::RememberBrowserRequest& req);
   Awaitable<Result<mfa::v1::CheckBrowserResponse>> CheckBrowser(
-      std::string_view rid, const mfa::v1::CheckBrowserRequest& req);
-  Awaitable<Result<mfa::v1::ListBrowsersResponse>> ListBrowsers(std::string_view rid,
+      const rpc::Caller& rid, const mfa::v1::CheckBrowserRequest& req);
+  Awaitable<Result<mfa::v1::ListBrowsersResponse>> ListBrowsers(const rpc::Caller& rid,
                                                                 const std::string& subject);
   Awaitable<Result<mfa::v1::ForgetBrowsersResponse>> ForgetBrowsers(
-      std::string_view rid, const mfa::v1::ForgetBrowsersRequest& req);
-  Awaitable<Result<token::v1::GetClientResponse>> GetClient(std::string_view rid,
+      const rpc::Caller& rid, const mfa::v1::ForgetBrowsersRequest& req);
+  Awaitable<Result<token::v1::GetClientResponse>> GetClient(const rpc::Caller& rid,
                                                             const std::string& client_id);
-  Awaitable<Result<token::v1::ListClientsResponse>> ListPortalClients(std::string_view rid);
+  Awaitable<Result<token::v1::ListClientsResponse>> ListPortalClients(const rpc::Caller& rid);
   Awaitable<Result<token::v1::IssueAuthorizationCodeResponse>> IssueCode(
-      std::string_view rid, const token::v1::IssueAuthorizationCodeRequest& req);
+      const rpc::Caller& rid, const token::v1::IssueAuthorizationCodeRequest& req);
   Awaitable<Result<token::v1::ExchangeAuthorizationCodeResponse>> ExchangeCode(
-      std::string_view rid, const token::v1::ExchangeAuthorizationCodeRequest& req);
+      const rpc::Caller& rid, const token::v1::ExchangeAuthorizationCodeRequest& req);
   Awaitable<Result<token::v1::ValidateAccessTokenResponse>> ValidateAccessToken(
-      std::string_view rid, const std::string& access_token);
-  Awaitable<Result<token::v1::GetJwksResponse>> GetJwks(std::string_view rid);
+      const rpc::Caller& rid, const std::string& access_token);
+  Awaitable<Result<token::v1::GetJwksResponse>> GetJwks(const rpc::Caller& rid);
   Awaitable<Result<token::v1::RefreshTokenResponse>> RefreshToken(
-      std::string_view rid, const token::v1::RefreshTokenRequest& req);
+      const rpc::Caller& rid, const token::v1::RefreshTokenRequest& req);
   Awaitable<Result<token::v1::ClientCredentialsResponse>> ClientCredentials(
-      std::string_view rid, const token::v1::ClientCredentialsRequest& req);
+      const rpc::Caller& rid, const token::v1::ClientCredentialsRequest& req);
   Awaitable<Result<token::v1::RevokeTokenResponse>> RevokeToken(
-      std::string_view rid, const token::v1::RevokeTokenRequest& req);
+      const rpc::Caller& rid, const token::v1::RevokeTokenRequest& req);
   Awaitable<Result<token::v1::IntrospectTokenResponse>> IntrospectToken(
-      std::string_view rid, const token::v1::IntrospectTokenRequest& req);
+      const rpc::Caller& rid, const token::v1::IntrospectTokenRequest& req);
   Awaitable<Result<token::v1::RevokeSessionResponse>> RevokeSession(
-      std::string_view rid, const token::v1::RevokeSessionRequest& req);
+      const rpc::Caller& rid, const token::v1::RevokeSessionRequest& req);
   Awaitable<Result<token::v1::GetConsentResponse>> GetConsent(
-      std::string_view rid, const token::v1::GetConsentRequest& req);
+      const rpc::Caller& rid, const token::v1::GetConsentRequest& req);
   Awaitable<Result<token::v1::GrantConsentResponse>> GrantConsent(
-      std::string_view rid, const token::v1::GrantConsentRequest& req);
+      const rpc::Caller& rid, const token::v1::GrantConsentRequest& req);
   Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> VerifyIdTokenHint(
-      std::string_view rid, const std::string& id_token);
+      const rpc::Caller& rid, const std::string& id_token);
   // Password self-service (upstreams_password.cpp).
   Awaitable<Result<auth::v1::StartPasswordResetResponse>> StartPasswordReset(
-      std::string_view rid, const auth::v1::StartPasswordResetRequest& req);
+      const rpc::Caller& rid, const auth::v1::StartPasswordResetRequest& req);
   Awaitable<Result<auth::v1::CheckPasswordTokenResponse>> CheckPasswordToken(
-      std::string_view rid, const auth::v1::CheckPasswordTokenRequest& req);
+      const rpc::Caller& rid, const auth::v1::CheckPasswordTokenRequest& req);
   Awaitable<Result<auth::v1::CompletePasswordResetResponse>> CompletePasswordReset(
-      std::string_view rid, const auth::v1::CompletePasswordResetRequest& req);
+      const rpc::Caller& rid, const auth::v1::CompletePasswordResetRequest& req);
   Awaitable<Result<auth::v1::ChangePasswordResponse>> ChangePassword(
-      std::string_view rid, const auth::v1::ChangePasswordRequest& req);
+      const rpc::Caller& rid, const auth::v1::ChangePasswordRequest& req);
   /// grpc.health.v1 Check of service `name` ("auth", "mfa", "delivery", "token"): true when
   /// SERVING.
-  Awaitable<bool> Healthy(std::string_view rid, std::string_view name);
+  Awaitable<bool> Healthy(const rpc::Caller& rid, std::string_view name);
 
  private:
   struct Stubs;

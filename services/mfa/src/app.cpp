@@ -65,7 +65,8 @@ int RunApp(const Config& config) {
       &client_metrics);
   MfaService service(factors, challenges, *delivery, std::move(*master), clock, policy);
   BrowserStore browsers(pool);
-  MfaGrpcHandler handler(service, browsers);
+  audit::AuditLog audit_log(pool, "mfa");
+  MfaGrpcHandler handler(service, browsers, &audit_log);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }},
                                       {"redis", [&redis] { return redis.Stats(); }}});
   rpc::ServerOptions options{config.GetString("mfa.listen", "127.0.0.1:7002"),

@@ -1,5 +1,7 @@
 #include "grpc_handler.hpp"
 
+#include "idp/audit/audit_rpc.hpp"
+
 #include "idp/crypto/crypto.hpp"
 #include "idp/rpc/server.hpp"
 
@@ -64,6 +66,13 @@ grpc::Status MfaGrpcHandler::ConfirmTotpEnrolment(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "ConfirmTotpEnrolment", [&]() -> Status {
     auto outcome = service_.ConfirmTotp(req->subject(), req->factor_id(), req->code());
     if (!outcome) return outcome.error();
+    if (*outcome == CodeOutcome::kVerified) {
+      Audit({"mfa.factor_added", req->subject(), "", "", "", "",
+             {{"type", "totp"}, {"factor_id", req->factor_id()}}});
+    } else {
+      Audit({"mfa.enrolment_failure", req->subject(), "", "", "", "",
+             {{"type", "totp"}, {"reason", *outcome == CodeOutcome::kMalformed ? "malformed" : "wrong_code"}}});
+    }
     using R = v1::ConfirmTotpEnrolmentResponse;
     resp->set_outcome(*outcome == CodeOutcome::kVerified    ? R::OUTCOME_CONFIRMED
                       : *outcome == CodeOutcome::kMalformed ? R::OUTCOME_MALFORMED_CODE
@@ -75,8 +84,14 @@ grpc::Status MfaGrpcHandler::ConfirmTotpEnrolment(grpc::ServerContext* ctx,
 grpc::Status MfaGrpcHandler::RemoveFactor(grpc::ServerContext* ctx,
                                           const v1::RemoveFactorRequest* req,
                                           v1::RemoveFactorResponse*) {
-  return rpc::Serve(ctx, "RemoveFactor",
-                    [&]() -> Status { return service_.Remove(req->subject(), req->factor_id()); });
+  return rpc::Serve(ctx, "RemoveFactor", [&]() -> Status {
+    auto st = service_.Remove(req->subject(), req->factor_id());
+    if (st) {
+      Audit({"mfa.factor_removed", req->subject(), "", "", "", "",
+             {{"factor_id", req->factor_id()}}});
+    }
+    return st;
+  });
 }
 
 grpc::Status MfaGrpcHandler::StartChallenge(grpc::ServerContext* ctx,
@@ -102,6 +117,26 @@ grpc::Status MfaGrpcHandler::VerifyCode(grpc::ServerContext* ctx, const v1::Veri
     }
     auto v = service_.Verify(req->challenge_id(), req->subject(), method, req->code());
     if (!v) return v.error();
+    const char* method_name = method == VerifyMethod::kTotp       ? "totp"
+                              : method == VerifyMethod::kRecovery ? "recovery_code"
+                                                                  : "sent_code";
+    if (v->outcome == CodeOutcome::kVerified) {
+      Audit({"mfa.success", req->subject(), "", "", "", "",
+             {{"method", method_name}, {"amr", v->amr}}});
+      if (method == VerifyMethod::kRecovery) {
+        Audit({"mfa.recovery_code_used", req->subject(), "", "", "", "",
+               {{"codes_left", std::to_string(v->recovery_codes_left)}}});
+      }
+    } else {
+      const char* reason = v->outcome == CodeOutcome::kWrong            ? "wrong_code"
+                           : v->outcome == CodeOutcome::kMalformed      ? "malformed"
+                           : v->outcome == CodeOutcome::kChallengeEnded ? "challenge_ended"
+                                                                        : "locked";
+      Audit({"mfa.failure", req->subject(), "", "", "", "",
+             {{"method", method_name},
+              {"reason", reason},
+              {"tries_left", std::to_string(v->tries_left)}}});
+    }
     using R = v1::VerifyCodeResponse;
     switch (v->outcome) {
       case CodeOutcome::kVerified: resp->set_outcome(R::OUTCOME_VERIFIED); break;
@@ -123,6 +158,8 @@ grpc::Status MfaGrpcHandler::GenerateRecoveryCodes(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "GenerateRecoveryCodes", [&]() -> Status {
     auto codes = service_.GenerateRecoveryCodes(req->subject());
     if (!codes) return codes.error();
+    Audit({"mfa.recovery_codes_generated", req->subject(), "", "", "", "",
+           {{"count", std::to_string(codes->size())}}});
     for (const auto& c : *codes) resp->add_codes(c);
     return {};
   });
@@ -197,6 +234,8 @@ grpc::Status MfaGrpcHandler::ResetFactors(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "ResetFactors", [&]() -> Status {
     auto n = service_.Reset(req->subject());
     if (!n) return n.error();
+    Audit({"admin.factors_reset", req->subject(), "", "", "", "",
+           {{"removed", std::to_string(*n)}}});
     // A reset also forgets remembered browsers: the next sign-in starts from scratch.
     auto forgotten = browsers_.Forget(req->subject(), "");
     if (!forgotten) return forgotten.error();
@@ -245,6 +284,13 @@ grpc::Status MfaGrpcHandler::ConfirmDeliveryEnrolment(
   return rpc::Serve(ctx, "ConfirmDeliveryEnrolment", [&]() -> Status {
     auto v = service_.ConfirmDeliveryEnrolment(req->subject(), req->factor_id(), req->code());
     if (!v) return v.error();
+    if (v->outcome == CodeOutcome::kVerified) {
+      Audit({"mfa.factor_added", req->subject(), "", "", "", "",
+             {{"type", "email_or_sms"}, {"factor_id", req->factor_id()}}});
+    } else {
+      Audit({"mfa.enrolment_failure", req->subject(), "", "", "", "",
+             {{"factor_id", req->factor_id()}}});
+    }
     resp->set_outcome(ToProto(v->outcome));
     resp->set_tries_left(v->tries_left);
     return {};
@@ -272,6 +318,19 @@ grpc::Status MfaGrpcHandler::CodeStatus(grpc::ServerContext* ctx,
     resp->set_updated_at(r->first.updated_at);
     resp->set_label(r->second);
     return {};
+  });
+}
+
+void MfaGrpcHandler::Audit(audit::Event event) {
+  if (audit_ != nullptr) (void)audit_->Record(event);
+}
+
+grpc::Status MfaGrpcHandler::ListAuditEvents(grpc::ServerContext* ctx,
+                                             const v1::ListAuditEventsRequest* req,
+                                             v1::ListAuditEventsResponse* resp) {
+  return rpc::Serve(ctx, "ListAuditEvents", [&]() -> Status {
+    if (audit_ == nullptr) return Error{ErrorCode::kFailedPrecondition, "no audit log"};
+    return audit::ListAuditEvents(*audit_, *req, resp);
   });
 }
 

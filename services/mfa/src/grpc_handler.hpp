@@ -2,6 +2,8 @@
 
 #include "mfa_service.hpp"
 
+#include "idp/audit/audit.hpp"
+
 #include "idp/mfa/v1/mfa.grpc.pb.h"
 
 namespace idp::mfa {
@@ -9,8 +11,9 @@ namespace idp::mfa {
 /// idp.mfa.v1.MfaService over MfaService: proto <-> domain, errors -> statuses.
 class MfaGrpcHandler final : public v1::MfaService::Service {
  public:
-  MfaGrpcHandler(MfaService& service, BrowserStore& browsers)
-      : service_(service), browsers_(browsers) {}
+  /// `audit` records MFA outcomes and factor changes, and serves ListAuditEvents (null: neither).
+  MfaGrpcHandler(MfaService& service, BrowserStore& browsers, audit::AuditLog* audit = nullptr)
+      : service_(service), browsers_(browsers), audit_(audit) {}
 
   // v1::MfaService::Service
   grpc::Status ListFactors(grpc::ServerContext* ctx, const v1::ListFactorsRequest* req,
@@ -50,10 +53,16 @@ class MfaGrpcHandler final : public v1::MfaService::Service {
                               v1::ForgetBrowsersResponse* resp) override;
   grpc::Status ResetFactors(grpc::ServerContext* ctx, const v1::ResetFactorsRequest* req,
                             v1::ResetFactorsResponse* resp) override;
+  grpc::Status ListAuditEvents(grpc::ServerContext* ctx, const v1::ListAuditEventsRequest* req,
+                               v1::ListAuditEventsResponse* resp) override;
 
  private:
   MfaService& service_;
   BrowserStore& browsers_;
+  audit::AuditLog* audit_;
+
+  /// Records `event` when there is an audit log; a failure is logged and ignored.
+  void Audit(audit::Event event);
 };
 
 }  // namespace idp::mfa

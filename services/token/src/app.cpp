@@ -58,6 +58,8 @@ int RunApp(const Config& config) {
   RedisCodeStore codes(redis);
   PgGrantStore grants(pool);
   TokenService service(clients, codes, grants, keys, clock, tc);
+  audit::AuditLog audit_log(pool, "token");
+  service.SetAuditLog(&audit_log);
   // Clients declared in the file are applied before serving, so the first request sees them.
   auto configured = ClientsFromConfig(config);
   if (!configured) throw std::runtime_error(configured.error().message);
@@ -65,7 +67,7 @@ int RunApp(const Config& config) {
   if (!seeded) throw std::runtime_error(seeded.error().message);
   if (*seeded) log::Info("configured clients applied", {{"count", *seeded}});
   HttpLogoutNotifier notifier(keys, tc.issuer);
-  TokenGrpcHandler handler(service, keys, notifier);
+  TokenGrpcHandler handler(service, keys, notifier, &audit_log);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }},
                                       {"redis", [&redis] { return redis.Stats(); }}});
   rpc::ServerOptions options{config.GetString("token.listen", "127.0.0.1:7004"),

@@ -38,7 +38,7 @@ enum class RotateOutcome {
 
 struct Rotation {
   RotateOutcome outcome = RotateOutcome::kInvalid;
-  Grant grant;  ///< for kRotated
+  Grant grant;  ///< for kRotated, and kReused (the grant now revoked)
 };
 
 /// Thread-safe; kUnavailable when the database cannot be reached.

@@ -1,5 +1,7 @@
 #include "grpc_handler.hpp"
 
+#include "idp/audit/audit_rpc.hpp"
+
 #include "idp/rpc/server.hpp"
 
 namespace idp::token {
@@ -126,6 +128,8 @@ grpc::Status TokenGrpcHandler::CreateClient(grpc::ServerContext* ctx,
     ToProto(saved->first, resp->mutable_client());
     resp->set_client_secret(saved->second);
     log::Info("client saved", {{"client_id", saved->first.client_id}});
+    service_.Audit({"admin.client_saved", "", saved->first.client_id, "", "", "",
+                    {{"upsert", req->upsert() ? "true" : "false"}}});
     return {};
   });
 }
@@ -293,6 +297,9 @@ grpc::Status TokenGrpcHandler::RotateKeys(grpc::ServerContext* ctx,
     if (!rotated) return rotated.error();
     resp->set_new_kid(rotated->first);
     resp->set_retired_kid(rotated->second);
+    service_.Audit({"admin.key_rotated", "", "", "", "", "",
+                    {{"alg", req->alg()}, {"new_kid", rotated->first},
+                     {"retired_kid", rotated->second}}});
     return {};
   });
 }
@@ -317,6 +324,8 @@ grpc::Status TokenGrpcHandler::GrantConsent(grpc::ServerContext* ctx,
     if (!scope) return scope.error();
     resp->set_scope(*scope);
     log::Info("consent granted", {{"client_id", req->client_id()}, {"subject", req->subject()}});
+    service_.Audit({"consent.granted", req->subject(), req->client_id(), "", "", "",
+                    {{"scope", *scope}}});
     return {};
   });
 }
@@ -329,6 +338,15 @@ grpc::Status TokenGrpcHandler::RevokeConsent(grpc::ServerContext* ctx,
     if (!revoked) return revoked.error();
     resp->set_revoked(*revoked);
     return {};
+  });
+}
+
+grpc::Status TokenGrpcHandler::ListAuditEvents(grpc::ServerContext* ctx,
+                                               const v1::ListAuditEventsRequest* req,
+                                               v1::ListAuditEventsResponse* resp) {
+  return rpc::Serve(ctx, "ListAuditEvents", [&]() -> Status {
+    if (audit_ == nullptr) return Error{ErrorCode::kFailedPrecondition, "no audit log"};
+    return audit::ListAuditEvents(*audit_, *req, resp);
   });
 }
 

@@ -10,10 +10,14 @@ namespace idp::token {
 /// idp.token.v1.TokenService over TokenService: proto <-> domain, errors -> statuses.
 class TokenGrpcHandler final : public v1::TokenService::Service {
  public:
-  TokenGrpcHandler(TokenService& service, KeyRing& keys, LogoutNotifier& notifier)
-      : service_(service), keys_(keys), notifier_(notifier) {}
+  /// `audit` serves ListAuditEvents (null: the RPC answers FAILED_PRECONDITION).
+  TokenGrpcHandler(TokenService& service, KeyRing& keys, LogoutNotifier& notifier,
+                   audit::AuditLog* audit = nullptr)
+      : service_(service), keys_(keys), notifier_(notifier), audit_(audit) {}
 
   // v1::TokenService::Service
+  grpc::Status ListAuditEvents(grpc::ServerContext* ctx, const v1::ListAuditEventsRequest* req,
+                               v1::ListAuditEventsResponse* resp) override;
   grpc::Status GetClient(grpc::ServerContext* ctx, const v1::GetClientRequest* req,
                          v1::GetClientResponse* resp) override;
   grpc::Status ListClients(grpc::ServerContext* ctx, const v1::ListClientsRequest* req,
@@ -57,6 +61,7 @@ class TokenGrpcHandler final : public v1::TokenService::Service {
   TokenService& service_;
   KeyRing& keys_;
   LogoutNotifier& notifier_;
+  audit::AuditLog* audit_;
 };
 
 }  // namespace idp::token

@@ -112,6 +112,7 @@ Result<Rotation> PgGrantStore::Rotate(const std::string& old_hash, const std::st
           "ON CONFLICT (grant_id) DO NOTHING",
           g.id);
       out.outcome = RotateOutcome::kReused;
+      out.grant = std::move(g);  // for the audit log: whose grant was revoked
       return out;
     }
     if (!retried) {

@@ -47,6 +47,10 @@ std::string TokenService::HashSecret(std::string_view secret) {
   return "sha256$" + crypto::Base64UrlEncode(crypto::Sha256(secret));
 }
 
+void TokenService::Audit(audit::Event event) {
+  if (audit_ != nullptr) (void)audit_->Record(event);
+}
+
 Result<ClientRecord> TokenService::GetClient(const std::string& client_id) {
   auto found = clients_.Find(client_id);
   if (!found) return found.error();
@@ -315,6 +319,8 @@ Result<Outcome<Tokens>> TokenService::ExchangeCode(const CodeExchange& req) {
   if (redemption->outcome == RedeemOutcome::kReused) {
     // RFC 6749 §4.1.2: revoke every token already issued from this code.
     log::Warn("authorization code reused; its grant is revoked", {{"client_id", client.client_id}});
+    Audit({"authorization_code.reuse_detected", redemption->grant.subject, client.client_id, "",
+           "", "", {{"grant_id", redemption->grant_id}, {"action", "grant_revoked"}}});
     if (!redemption->grant_id.empty()) {
       auto st = grants_.Revoke(redemption->grant_id, "code_reuse");
       if (!st) return st.error();
@@ -400,6 +406,8 @@ Result<Outcome<Tokens>> TokenService::Refresh(const RefreshRequest& req) {
   if (!rotation) return rotation.error();
   if (rotation->outcome == RotateOutcome::kReused) {
     log::Warn("refresh token reused; its grant is revoked", {{"client_id", client.client_id}});
+    Audit({"refresh_token.reuse_detected", rotation->grant.subject, client.client_id, "", "", "",
+           {{"grant_id", rotation->grant.id}, {"action", "grant_revoked"}}});
     return R{OAuth("invalid_grant", "the refresh token was already used")};
   }
   if (rotation->outcome == RotateOutcome::kInvalid) {

@@ -3,6 +3,7 @@
 /// code grant (RFC 6749 §4.1, RFC 7636, OIDC Core §3.1.3), ID and access tokens (RFC 9068).
 /// Knows nothing of gRPC.
 
+#include "idp/audit/audit.hpp"
 #include "client_store.hpp"
 #include "code_store.hpp"
 #include "grant_store.hpp"
@@ -83,6 +84,12 @@ class TokenService {
   TokenService(ClientStore& clients, CodeStore& codes, GrantStore& grants, KeyRing& keys,
                const Clock& clock, TokenConfig config);
 
+  /// Records refresh-token and code reuse there from now on (null: not recorded). The log must
+  /// outlive this service. Not thread-safe: call before serving.
+  void SetAuditLog(audit::AuditLog* log) { audit_ = log; }
+  /// Records `event` when an audit log is set; a failure is logged and ignored (AuditLog).
+  void Audit(audit::Event event);
+
   /// kNotFound for an unknown client.
   [[nodiscard]] Result<ClientRecord> GetClient(const std::string& client_id);
   [[nodiscard]] Result<std::vector<ClientRecord>> ListClients(bool portal_only);
@@ -158,6 +165,7 @@ class TokenService {
   KeyRing& keys_;
   const Clock& clock_;
   TokenConfig config_;
+  audit::AuditLog* audit_ = nullptr;
 };
 
 }  // namespace idp::token

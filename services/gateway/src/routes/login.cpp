@@ -19,7 +19,7 @@ Response LoginPage(const Context& ctx, const Request& req, int status, const Log
 
 Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow) {
   if (!flow.authorize) co_return std::string();
-  auto c = co_await ctx.upstreams.GetClient(req.request_id, flow.authorize->client_id);
+  auto c = co_await ctx.upstreams.GetClient(CallerOf(req), flow.authorize->client_id);
   co_return c ? c->client().name() : std::string();
 }
 
@@ -48,7 +48,7 @@ Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::strin
 Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
                                               const std::string& flow_id, Flow& flow,
                                               const std::string& subject) {
-  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, subject);
+  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), subject);
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   // A client that counts only the authenticator app sees only it (and recovery codes).
   const bool totp_only = flow.authorize && flow.authorize->totp_only;
@@ -86,7 +86,7 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
     mfa::v1::CheckBrowserRequest check;
     check.set_subject(subject);
     check.set_token(remembered);
-    auto known = co_await ctx.upstreams.CheckBrowser(req.request_id, check);
+    auto known = co_await ctx.upstreams.CheckBrowser(CallerOf(req), check);
     if (known && known->remembered()) co_return std::nullopt;
   }
 
@@ -94,7 +94,7 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
   flow.password_at = NowUnix();
   std::string next = "/mfa/enrol?";
   if (has_factor) {
-    auto challenge = co_await ctx.upstreams.StartChallenge(req.request_id, subject);
+    auto challenge = co_await ctx.upstreams.StartChallenge(CallerOf(req), subject);
     if (!challenge) co_return UpstreamErrorPage(ctx, req, challenge.error());
     flow.challenge_id = challenge->challenge_id();
     next = "/mfa?";
@@ -213,7 +213,9 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   verify.set_password(password);
   verify.set_source_address(req.remote_addr);
   verify.set_user_agent(std::string(req.Header("user-agent").value_or("").substr(0, 256)));
-  auto verified = co_await ctx.upstreams.VerifyPassword(req.request_id, std::move(verify));
+  const std::string flow_client = flow.authorize ? flow.authorize->client_id : std::string();
+  const rpc::Caller caller = CallerOf(req, flow_client);
+  auto verified = co_await ctx.upstreams.VerifyPassword(caller, verify);
   if (!verified) co_return UpstreamErrorPage(ctx, req, verified.error());
   if (!verified->has_verified()) {
     Status counted = co_await ctx.limiter.Hit(limit_key, std::chrono::seconds(60));

@@ -47,7 +47,7 @@ Awaitable<MfaView> BuildView(Context& ctx, const Request& req, const PendingFlow
   view.flow = pending.id;
   view.csrf = pending.flow.csrf;
   const bool totp_only = pending.flow.authorize && pending.flow.authorize->totp_only;
-  auto factors = co_await ctx.upstreams.ListFactors(req.request_id, pending.flow.subject);
+  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), pending.flow.subject);
   if (factors) {
     bool totp = false;
     for (const auto& f : factors->factors()) {
@@ -79,7 +79,7 @@ Awaitable<std::string> DeliveryStatus(Context& ctx, const Request& req, const Fl
   mfa::v1::CodeStatusRequest status;
   status.set_challenge_id(flow.challenge_id);
   status.set_subject(flow.subject);
-  auto s = co_await ctx.upstreams.CodeStatus(req.request_id, status);
+  auto s = co_await ctx.upstreams.CodeStatus(CallerOf(req), status);
   if (!s || s->state().empty()) co_return std::string();
   const std::string& to = s->label();
   const std::string lang = Lang(ctx, req);
@@ -179,7 +179,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     send.set_challenge_id(flow.challenge_id);
     send.set_subject(flow.subject);
     send.set_factor_id(method.substr(7));
-    auto sent = co_await ctx.upstreams.SendCode(req.request_id, send);
+    auto sent = co_await ctx.upstreams.SendCode(CallerOf(req), send);
     if (!sent) {
       if (sent.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx, req);
       co_return UpstreamErrorPage(ctx, req, sent.error());
@@ -209,7 +209,9 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
                     : sent_code ? mfa::v1::CODE_METHOD_SENT
                                 : mfa::v1::CODE_METHOD_TOTP);
   verify.set_code(form->Get("code").value_or(""));
-  auto result = co_await ctx.upstreams.VerifyCode(req.request_id, verify);
+  const std::string flow_client = flow.authorize ? flow.authorize->client_id : std::string();
+  const rpc::Caller caller = CallerOf(req, flow_client);
+  auto result = co_await ctx.upstreams.VerifyCode(caller, verify);
   if (!result) co_return UpstreamErrorPage(ctx, req, result.error());
 
   using R = mfa::v1::VerifyCodeResponse;
@@ -235,7 +237,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
         remember.set_subject(flow.subject);
         remember.set_label(std::string(req.Header("user-agent").value_or("A browser").substr(0, 120)));
         remember.set_days(ctx.config.remember_days);
-        auto token = co_await ctx.upstreams.RememberBrowser(req.request_id, remember);
+        auto token = co_await ctx.upstreams.RememberBrowser(CallerOf(req), remember);
         if (token) {
           http::CookieOptions o;
           o.secure = ctx.config.secure_cookies;
@@ -308,7 +310,7 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
     confirm.set_subject(flow.subject);
     confirm.set_factor_id(params->Get("factor_id").value_or(""));
     confirm.set_code(params->Get("code").value_or(""));
-    auto c = co_await ctx.upstreams.ConfirmTotpEnrolment(req.request_id, confirm);
+    auto c = co_await ctx.upstreams.ConfirmTotpEnrolment(CallerOf(req), confirm);
     if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     if (c && c->outcome() == mfa::v1::ConfirmTotpEnrolmentResponse::OUTCOME_CONFIRMED) {
       log::Info("authenticator app enrolled at sign-in", {{"request_id", req.request_id}});
@@ -317,7 +319,7 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
       flow.enrolled_at = NowUnix();
       Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
       if (!updated) co_return UpstreamErrorPage(ctx, req, updated.error());
-      auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(req.request_id, flow.subject);
+      auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(CallerOf(req), flow.subject);
       if (!codes) co_return UpstreamErrorPage(ctx, req, codes.error());
       SecondMethodView view = EnrolNextView(flow_id, flow);
       view.message = "Your authenticator app is set up.";
@@ -363,7 +365,7 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
     start.set_subject(flow.subject);
     start.set_type(mfa::v1::FACTOR_TYPE_EMAIL);
     start.set_destination(form->Get("destination").value_or(""));
-    auto e = co_await ctx.upstreams.StartDeliveryEnrolment(req.request_id, start);
+    auto e = co_await ctx.upstreams.StartDeliveryEnrolment(CallerOf(req), start);
     if (!e) co_return UpstreamErrorPage(ctx, req, e.error());
     if (!e->error().empty()) {
       SecondMethodView view = EnrolNextView(flow_id, flow);
@@ -378,7 +380,7 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
     confirm.set_subject(flow.subject);
     confirm.set_factor_id(form->Get("factor_id").value_or(""));
     confirm.set_code(form->Get("code").value_or(""));
-    auto c = co_await ctx.upstreams.ConfirmDeliveryEnrolment(req.request_id, confirm);
+    auto c = co_await ctx.upstreams.ConfirmDeliveryEnrolment(CallerOf(req), confirm);
     if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     using R = mfa::v1::VerifyCodeResponse;
     if (c && c->outcome() == R::OUTCOME_VERIFIED) {

@@ -7,6 +7,7 @@
 /// inside co_await expressions capture only pointers and references.
 
 #include "idp/common/error.hpp"
+#include "idp/rpc/caller.hpp"
 #include "idp/rpc/channel.hpp"
 #include "idp/rpc/status.hpp"
 
@@ -25,14 +26,16 @@ namespace idp::rpc {
 
 /// Runs `start(context, &request, &response, callback)`, which must begin a callback-API call,
 /// e.g. `stub->async()->GetClient(ctx, req, resp, std::move(cb))`. The context, request and
-/// response live in this coroutine's frame until completion. Returns the response, or the
+/// response live in this coroutine's frame until completion. `caller` gives the request id and
+/// the browser's origin sent as metadata. Returns the response, or the
 /// call's failure as an Error (kUnavailable, kDeadlineExceeded, ...).
 template <class Req, class Resp, class Start>
 boost::asio::awaitable<Result<Resp>> AsyncUnary(
-    const Req& request, const Start& start, std::string_view request_id,
+    const Req& request, const Start& start, const Caller& caller,
     std::chrono::milliseconds deadline = kDefaultDeadline) {
   grpc::ClientContext context;
-  PrepareContext(context, request_id, deadline);
+  PrepareContext(context, caller.request_id, deadline);
+  AddCallOrigin(context, caller.client_addr, caller.user_agent, caller.client_id);
   Resp response;
   grpc::ClientContext* ctx = &context;
   Resp* resp = &response;

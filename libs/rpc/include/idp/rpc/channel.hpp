@@ -31,6 +31,11 @@ struct ChannelOptions {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            const ChannelOptions& options = {});
 
+/// Adds the browser's source address and user agent as metadata (x-idp-client-addr,
+/// x-idp-user-agent), bounded and without control characters; an empty field is not sent.
+void AddCallOrigin(grpc::ClientContext& context, std::string_view client_addr,
+                   std::string_view user_agent, std::string_view client_id = {});
+
 /// Sets the deadline and forwards the request id in metadata.
 void PrepareContext(grpc::ClientContext& context, std::string_view request_id,
                     std::chrono::milliseconds deadline = kDefaultDeadline);

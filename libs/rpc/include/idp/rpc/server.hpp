@@ -2,6 +2,7 @@
 /// @file gRPC server bootstrap for the backend services: sync API, bounded threads, the standard
 /// grpc.health.v1 service, request ids from metadata, graceful stop on SIGTERM/SIGINT.
 
+#include "idp/common/call_origin.hpp"
 #include "idp/common/error.hpp"
 #include "idp/common/log.hpp"
 #include "idp/rpc/status.hpp"
@@ -80,7 +81,11 @@ int WaitForShutdownSignal();
 /// The request id sent by the caller, or a new one when absent or malformed.
 std::string RequestIdFrom(const grpc::ServerContext& context);
 
-/// Serves one call: sets the thread's request id, runs `fn`, logs the outcome and its duration,
+/// The caller's origin from `x-idp-client-addr` / `x-idp-user-agent` / `x-idp-client-id` metadata, bounded in
+/// length and stripped of control characters (empty fields when absent).
+CallOrigin CallOriginFrom(const grpc::ServerContext& context);
+
+/// Serves one call: sets the thread's request id and call origin (idp/common/call_origin.hpp), runs `fn`, logs the outcome and its duration,
 /// maps an idp::Error to a grpc::Status, and turns an escaping exception into INTERNAL (logged,
 /// never sent to the caller). `fn` returns idp::Status and fills the response itself.
 grpc::Status Serve(grpc::ServerContext* context, std::string_view method,
