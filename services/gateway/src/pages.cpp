@@ -225,6 +225,7 @@ std::string Pages::AccountMfa(const AccountMfaView& v) const {
   d.set("email_value", v.email_value);
   d.set("phone_value", v.phone_value);
   d.set("recovery_left", std::to_string(v.recovery_left));
+  d.set("has_method", !v.totps.empty() || !v.emails.empty() || !v.phones.empty());
   d.set("advice", v.advice);
   if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
   if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
