@@ -47,6 +47,10 @@ test('the token endpoint limits each client: the fifth request in a minute gets 
     },
     body: 'grant_type=client_credentials',
   });
+  // Someone who knows only the client_id cannot spend the client's budget.
+  for (let i = 0; i < 6; i++) {
+    assert.equal((await grant({ ...busy, client_secret: 'not-the-secret-0123456789abcdef0123' })).status, 401);
+  }
   for (let i = 0; i < 4; i++) assert.equal((await grant(busy)).status, 200, `request ${i + 1}`);
   const limited = await grant(busy);
   assert.equal(limited.status, 429);

@@ -36,6 +36,15 @@ redis.call('SET', KEYS[1], string.format('%.3f', tat), 'PX', math.ceil(tat - now
 return 0
 )lua";
 
+// GCRA without counting: what Take would answer, leaving the state as it is.
+constexpr const char* kPeek = R"lua(
+local now, tolerance = tonumber(ARGV[1]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+if tat - now > tolerance then return math.ceil((tat - now - tolerance) / 1000) end
+return 0
+)lua";
+
 std::string NowMs() {
   return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
@@ -76,12 +85,24 @@ boost::asio::awaitable<Status> RateLimiter::Hit(const std::string& key,
 
 boost::asio::awaitable<Result<int>> RateLimiter::Take(const std::string& key, int limit,
                                                      std::chrono::seconds period) {
+  Result<int> out = co_await Gcra(kTake, key, limit, period);
+  co_return out;
+}
+
+boost::asio::awaitable<Result<int>> RateLimiter::Peek(const std::string& key, int limit,
+                                                     std::chrono::seconds period) {
+  Result<int> out = co_await Gcra(kPeek, key, limit, period);
+  co_return out;
+}
+
+boost::asio::awaitable<Result<int>> RateLimiter::Gcra(const char* script, const std::string& key,
+                                                     int limit, std::chrono::seconds period) {
   const std::string now = NowMs();
   const double interval = static_cast<double>(period.count()) * 1000.0 / std::max(limit, 1);
   const std::string interval_ms = std::to_string(interval);
   const std::string tolerance_ms = std::to_string(interval * (std::max(limit, 1) - 1));
   auto op = [&]() -> Result<int> {
-    auto r = redis_.Eval(kTake, {"gw:rl:" + key}, {now, interval_ms, tolerance_ms});
+    auto r = redis_.Eval(script, {"gw:rl:" + key}, {now, interval_ms, tolerance_ms});
     if (!r) return r.error();
     if (r->type != store::RedisReply::Type::kInteger) return Unavailable("redis: rate limit");
     return static_cast<int>(r->integer);

@@ -34,10 +34,15 @@ class RateLimiter {
   /// the seconds to wait. One key holds one number, so high rates cost no memory.
   boost::asio::awaitable<Result<int>> Take(const std::string& key, int limit,
                                            std::chrono::seconds period);
+  /// What Take would answer now, without counting.
+  boost::asio::awaitable<Result<int>> Peek(const std::string& key, int limit,
+                                           std::chrono::seconds period);
   /// Records one hit for `key`.
   boost::asio::awaitable<Status> Hit(const std::string& key, std::chrono::seconds window);
 
  private:
+  boost::asio::awaitable<Result<int>> Gcra(const char* script, const std::string& key, int limit,
+                                           std::chrono::seconds period);
   store::RedisClient& redis_;
   boost::asio::thread_pool& pool_;
 };

@@ -45,7 +45,9 @@ Response Answer(const Request& req, const Result<Resp>& result, bool basic) {
 
 }  // namespace
 
-Awaitable<Response> HandleToken(Context& ctx, Request& req) {
+namespace {
+
+Awaitable<Response> Grant(Context& ctx, Request& req) {
   auto parsed = ParseTokenForm(req);
   if (auto* error = std::get_if<Response>(&parsed)) co_return std::move(*error);
   const auto& form = std::get<http::Params>(parsed);
@@ -55,21 +57,6 @@ Awaitable<Response> HandleToken(Context& ctx, Request& req) {
   auto grant_type = form.Get("grant_type");
   if (!grant_type) co_return TokenError("invalid_request", "grant_type is required");
 
-  // Per client, across gateways (gateway.token_requests_per_client per minute): a client in a
-  // loop cannot starve the others. Without Redis the limit fails closed, as every limit does.
-  if (ctx.config.token_requests_per_client > 0) {
-    const std::string key = "token:" + crypto::Base64UrlEncode(crypto::Sha256(auth.credentials.client_id()));
-    auto wait = co_await ctx.limiter.Take(key, ctx.config.token_requests_per_client,
-                                          std::chrono::seconds(60));
-    if (!wait) co_return Failed(req, wait.error());
-    if (*wait > 0) {
-      if (ctx.metrics) ctx.metrics->RateLimited("token_client");
-      auto r = TokenError("temporarily_unavailable", "too many token requests from this client");
-      r.status = 429;
-      r.SetHeader("Retry-After", std::to_string(*wait));
-      co_return r;
-    }
-  }
 
   if (*grant_type == "authorization_code") {
     token::v1::ExchangeAuthorizationCodeRequest exchange;
@@ -105,6 +92,43 @@ Awaitable<Response> HandleToken(Context& ctx, Request& req) {
     co_return Answer(req, result, auth.basic);
   }
   co_return TokenError("unsupported_grant_type", "grant_type " + *grant_type + " is not supported");
+}
+
+}  // namespace
+
+Awaitable<Response> HandleToken(Context& ctx, Request& req) {
+  // Per client, across gateways (gateway.token_requests_per_client per minute): a client in a
+  // loop cannot starve the others. Only requests the client authenticated count (anything but
+  // invalid_client or an upstream failure), so that nobody else can spend its budget by
+  // sending its client_id with a wrong secret. Without Redis the limit fails closed.
+  const int limit = ctx.config.token_requests_per_client;
+  std::string key;
+  if (limit > 0) {
+    auto parsed = ParseTokenForm(req);
+    if (auto* form = std::get_if<http::Params>(&parsed)) {
+      auto auth = ParseClientAuth(ctx, req, *form, "/token");
+      if (!auth.error && !auth.credentials.client_id().empty()) {
+        key = "token:" + crypto::Base64UrlEncode(crypto::Sha256(auth.credentials.client_id()));
+      }
+    }
+  }
+  if (!key.empty()) {
+    auto wait = co_await ctx.limiter.Peek(key, limit, std::chrono::seconds(60));
+    if (!wait) co_return Failed(req, wait.error());
+    if (*wait > 0) {
+      if (ctx.metrics) ctx.metrics->RateLimited("token_client");
+      auto r = TokenError("temporarily_unavailable", "too many token requests from this client");
+      r.status = 429;
+      r.SetHeader("Retry-After", std::to_string(*wait));
+      co_return r;
+    }
+  }
+  Response r = co_await Grant(ctx, req);
+  if (!key.empty() && r.status != 401 && r.status < 500) {
+    auto counted = co_await ctx.limiter.Take(key, limit, std::chrono::seconds(60));
+    if (!counted) log::Warn("token request not counted", {{"request_id", req.request_id}});
+  }
+  co_return r;
 }
 
 }  // namespace idp::gateway
