@@ -59,7 +59,19 @@ export function idpctl(stack, args, input) {
  * gRPC between the services is mutual TLS: each process gets its own certificate through
  * IDP_RPC_TLS_*, and the configuration file names idpctl's.
  */
-export async function startStack(name = 'e2e', { env: extraEnv = {}, config: extraConfig = '', tls } = {}) {
+export async function startStack(name = 'e2e', options = {}) {
+  // A port found free can be taken by another process's outgoing connection before our service
+  // binds it (the same ephemeral range): then start again on new ports, a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(name, options);
+    } catch (e) {
+      if (attempt >= 3 || !e.portInUse) throw e;
+    }
+  }
+}
+
+async function startStackOnce(name, { env: extraEnv = {}, config: extraConfig = '', tls } = {}) {
   const pgAdmin = required('IDP_TEST_PG_DSN');
   const redisUrl = new URL(required('IDP_TEST_REDIS_URL'));
   const db = `${name}_${randomBytes(4).toString('hex')}`;
@@ -131,6 +143,7 @@ tls_ca = "${path.join(tls, 'idpctl/ca.crt')}"
     await waitReady(`${issuer}/readyz`, procs);
   } catch (e) {
     await stopStack(stack);
+    e.portInUse = procs.some((p) => readFileSync(p.log, 'utf8').includes('Address already in use'));
     throw e;
   }
   return stack;
