@@ -47,13 +47,9 @@ Response Answer(const Request& req, const Result<Resp>& result, bool basic) {
 
 namespace {
 
-Awaitable<Response> Grant(Context& ctx, Request& req) {
-  auto parsed = ParseTokenForm(req);
-  if (auto* error = std::get_if<Response>(&parsed)) co_return std::move(*error);
-  const auto& form = std::get<http::Params>(parsed);
-  auto auth = ParseClientAuth(ctx, req, form, "/token");
-  if (auth.error) co_return std::move(*auth.error);
-
+/// The grant of a parsed form whose client authentication parsed.
+Awaitable<Response> Grant(Context& ctx, Request& req, const http::Params& form,
+                          const ClientAuthParse& auth) {
   auto grant_type = form.Get("grant_type");
   if (!grant_type) co_return TokenError("invalid_request", "grant_type is required");
 
@@ -101,16 +97,16 @@ Awaitable<Response> HandleToken(Context& ctx, Request& req) {
   // loop cannot starve the others. Only requests the client authenticated count (anything but
   // invalid_client or an upstream failure), so that nobody else can spend its budget by
   // sending its client_id with a wrong secret. Without Redis the limit fails closed.
+  auto parsed = ParseTokenForm(req);
+  if (auto* error = std::get_if<Response>(&parsed)) co_return std::move(*error);
+  const auto& form = std::get<http::Params>(parsed);
+  auto auth = ParseClientAuth(ctx, req, form, "/token");
+  if (auth.error) co_return std::move(*auth.error);
+
   const int limit = ctx.config.token_requests_per_client;
   std::string key;
-  if (limit > 0) {
-    auto parsed = ParseTokenForm(req);
-    if (auto* form = std::get_if<http::Params>(&parsed)) {
-      auto auth = ParseClientAuth(ctx, req, *form, "/token");
-      if (!auth.error && !auth.credentials.client_id().empty()) {
-        key = "token:" + crypto::Base64UrlEncode(crypto::Sha256(auth.credentials.client_id()));
-      }
-    }
+  if (limit > 0 && !auth.credentials.client_id().empty()) {
+    key = "token:" + crypto::Base64UrlEncode(crypto::Sha256(auth.credentials.client_id()));
   }
   if (!key.empty()) {
     auto wait = co_await ctx.limiter.Peek(key, limit, std::chrono::seconds(60));
@@ -123,7 +119,7 @@ Awaitable<Response> HandleToken(Context& ctx, Request& req) {
       co_return r;
     }
   }
-  Response r = co_await Grant(ctx, req);
+  Response r = co_await Grant(ctx, req, form, auth);
   if (!key.empty() && r.status != 401 && r.status < 500) {
     auto counted = co_await ctx.limiter.Take(key, limit, std::chrono::seconds(60));
     if (!counted) log::Warn("token request not counted", {{"request_id", req.request_id}});
