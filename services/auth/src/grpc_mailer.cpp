@@ -44,7 +44,11 @@ class GrpcMailer final : public Mailer {
     auto* call = new Call();
     call->kind = mail.kind;
     call->request_id = log::CurrentRequestId();
-    rpc::PrepareContext(call->ctx, call->request_id);
+    // Nobody waits for the answer, so the call may wait out a delivery instance that is
+    // starting or restarting instead of failing at once (the idempotency key makes a retried
+    // send harmless).
+    rpc::PrepareContext(call->ctx, call->request_id, std::chrono::seconds(15));
+    call->ctx.set_wait_for_ready(true);
     call->req.set_idempotency_key(mail.idempotency_key);
     call->req.set_to_address(mail.to_address);
     call->req.set_to_name(mail.to_name);

@@ -88,8 +88,9 @@ async function startStackOnce(name, { env: extraEnv = {}, config: extraConfig = 
     metricsPorts[s] = await freePort();
   }
   const issuer = `http://127.0.0.1:${ports.gateway}`;
-  // Each stack gets its own Redis database number, so stacks never share keys.
-  const redisDb = 1 + (parseInt(randomBytes(1).toString('hex'), 16) % 15);
+  // Each stack gets a Redis database number no other live stack of this process has, so stacks
+  // never share keys (two deliveries on one outbox, or one stack's FLUSHDB emptying another's).
+  const redisDb = claimRedisDb();
   // A clean database: counters an earlier stack left (rate limits, codes) must not leak in.
   execFileSync('redis-cli', ['-h', redisUrl.hostname, '-p', redisUrl.port, '-n', String(redisDb), 'FLUSHDB']);
   const config = `issuer = "${issuer}"
@@ -138,7 +139,7 @@ tls_ca = "${path.join(tls, 'idpctl/ca.crt')}"
     p.log = log;
     procs.push(p);
   }
-  const stack = { issuer, ports, metricsPorts, procs, dir, configPath, dsn: dsn.toString() };
+  const stack = { issuer, ports, metricsPorts, procs, dir, configPath, dsn: dsn.toString(), redisDb };
   try {
     await waitReady(`${issuer}/readyz`, procs);
   } catch (e) {
@@ -147,6 +148,16 @@ tls_ca = "${path.join(tls, 'idpctl/ca.crt')}"
     throw e;
   }
   return stack;
+}
+
+// Redis databases 1..15 (0 is left to people running things by hand) held by live stacks.
+const redisDbsInUse = new Set();
+
+function claimRedisDb() {
+  for (let n = 1; n <= 15; n++) {
+    if (!redisDbsInUse.has(n)) { redisDbsInUse.add(n); return n; }
+  }
+  throw new Error('more than 15 stacks at once: stop one before starting another');
 }
 
 /** Stops every process with SIGTERM; returns {name: exitCode}. */
@@ -158,6 +169,7 @@ export async function stopStack(stack) {
     p.on('exit', (code, signal) => { clearTimeout(timer); codes[p.name] = code ?? signal; resolve(); });
     p.kill('SIGTERM');
   })));
+  redisDbsInUse.delete(stack.redisDb);
   return codes;
 }
 
