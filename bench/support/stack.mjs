@@ -8,21 +8,12 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../tests/e2e/support/ports.mjs';
+export { freePort };
 
 export const SERVICES = ['auth', 'mfa', 'delivery', 'token', 'gateway'];
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function waitReady(url, procs, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;

@@ -8,10 +8,10 @@ import { spawn, execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync, openSync, closeSync, rmSync, chmodSync } from 'node:fs';
 import http2 from 'node:http2';
-import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const build = process.env.IDP_BUILD_DIR ?? path.join(root, 'build');
@@ -21,33 +21,7 @@ export const BACKENDS = ['auth', 'mfa', 'delivery', 'token'];
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function canBind(port) {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-const taken = new Set();
-/**
- * A free loopback port *below* the kernel's ephemeral range. A port from the ephemeral range
- * (what binding port 0 gives) can be taken by any outgoing connection (a service's to
- * PostgreSQL, a gateway's to a backend) between choosing it and binding it, or between a
- * SIGKILL and the restart on the same port: that happened, "Address already in use".
- */
-export async function freePort() {
-  let low = 32768;
-  try { low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]); } catch { /* default */ }
-  const from = 10000;
-  const to = Math.max(from + 1000, low);
-  for (let tries = 0; tries < 200; tries += 1) {
-    const port = from + Math.floor(Math.random() * (to - from));
-    if (taken.has(port)) continue;
-    if (await canBind(port)) { taken.add(port); return port; }
-  }
-  throw new Error('no free port below the ephemeral range');
-}
+export { freePort };
 
 /** Runs a function of scripts/lib-servers.sh (asynchronously: the event loop keeps serving). */
 async function libServer(fn, args) {

@@ -4,9 +4,10 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.mjs';
+export { freePort };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const build = process.env.IDP_BUILD_DIR ?? path.join(root, 'build');
@@ -17,16 +18,6 @@ function required(name) {
   return v;
 }
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function waitReady(url, procs, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
