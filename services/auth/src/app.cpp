@@ -39,12 +39,16 @@ int RunApp(const Config& config) {
   lockout.account_limit = static_cast<int>(config.GetInt("auth.lockout_account_failures", 100));
   lockout.account_window = config.GetSeconds("auth.lockout_account_window", lockout.account_window);
   lockout.lock = config.GetSeconds("auth.lockout_duration", lockout.lock);
+  // auth asks delivery to email the password links and the lockout notice.
+  auto mailer = MakeGrpcMailer(
+      config.GetString("auth.delivery", config.GetString("delivery.listen", "127.0.0.1:7003")));
   AuthService service(store, params, lockout);
+  service.SetMailer(mailer.get());
   audit::AuditLog audit_log(pool, "auth");
   service.SetAuditLog(&audit_log);
 
-  // Password self-service: auth owns the tokens and asks delivery to email the links, so a
-  // token never passes through the gateway except in the link the person clicks.
+  // Password self-service: auth owns the tokens and emails the links, so a token never passes
+  // through the gateway except in the link the person clicks.
   PasswordServiceSettings password_settings;
   password_settings.issuer = config.GetString("issuer", "http://localhost:8080");
   password_settings.reset_ttl = config.GetSeconds("auth.reset_ttl", password_settings.reset_ttl);
@@ -55,8 +59,6 @@ int RunApp(const Config& config) {
     throw std::runtime_error("auth.reset_ttl must be 1 s to 1 day, auth.invite_ttl 1 s to 30 days");
   }
   PgPasswordTokenStore tokens(pool);
-  auto mailer = MakeGrpcMailer(
-      config.GetString("auth.delivery", config.GetString("delivery.listen", "127.0.0.1:7003")));
   PasswordService passwords(service, store, tokens, *mailer, params, password_settings,
                             [](const Account&, const std::string& password) {
                               return AuthService::CheckPasswordPolicy(password);

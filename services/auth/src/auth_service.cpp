@@ -103,6 +103,19 @@ Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
         log::Warn("account locked after too many failed sign-ins", {{"subject", subject}});
         Audit({"account.locked", subject, "", source, "", "",
                {{"minutes", std::to_string(lockout_.lock.count() / 60)}}});
+        if (mailer_ != nullptr && !account->email.empty()) {
+          // One notice per lock: the key names the account and the second it locked.
+          Mail mail;
+          mail.kind = MailKind::kAccountLocked;
+          mail.idempotency_key = "auth-locked:" + crypto::HexEncode(crypto::Sha256(subject)).substr(0, 32) + ":" +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                    .count());
+          mail.to_address = account->email;
+          mail.to_name = account->name;
+          mail.valid_for = lockout_.lock;
+          mailer_->Send(std::move(mail));
+        }
       }
     } else {
       failure("unknown_account");

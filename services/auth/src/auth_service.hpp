@@ -3,6 +3,7 @@
 /// not reveal whether an account exists. Knows nothing of gRPC.
 
 #include "account_store.hpp"
+#include "mailer.hpp"
 
 #include "idp/audit/audit.hpp"
 #include "idp/crypto/crypto.hpp"
@@ -46,6 +47,9 @@ class AuthService {
   /// Records sign-ins, lockouts and admin actions there from now on (null: not recorded). The
   /// log must outlive this service. Not thread-safe: call before serving.
   void SetAuditLog(audit::AuditLog* log) { audit_ = log; }
+  /// Tells people by email when failed sign-ins lock their account (null: nobody is told). The
+  /// mailer must outlive this service. Not thread-safe: call before serving.
+  void SetMailer(Mailer* mailer) { mailer_ = mailer; }
   /// Records `event` when an audit log is set; a failure is logged and ignored (AuditLog).
   void Audit(audit::Event event);
 
@@ -83,6 +87,7 @@ class AuthService {
   /// A hash of a random password, verified against when the account is unknown.
   std::string dummy_hash_;
   audit::AuditLog* audit_ = nullptr;
+  Mailer* mailer_ = nullptr;
 };
 
 }  // namespace idp::auth

@@ -14,6 +14,7 @@ dv1::Template ToProto(MailKind k) {
     case MailKind::kPasswordReset: return dv1::TEMPLATE_PASSWORD_RESET;
     case MailKind::kInvitation: return dv1::TEMPLATE_INVITATION;
     case MailKind::kPasswordChanged: return dv1::TEMPLATE_PASSWORD_CHANGED;
+    case MailKind::kAccountLocked: return dv1::TEMPLATE_ACCOUNT_LOCKED;
   }
   return dv1::TEMPLATE_UNSPECIFIED;
 }
@@ -23,6 +24,7 @@ const char* KindName(MailKind k) {
     case MailKind::kPasswordReset: return "password_reset";
     case MailKind::kInvitation: return "invitation";
     case MailKind::kPasswordChanged: return "password_changed";
+    case MailKind::kAccountLocked: return "account_locked";
   }
   return "";
 }
@@ -58,17 +60,17 @@ class GrpcMailer final : public Mailer {
     stub_->async()->SendEmail(&call->ctx, &call->req, &call->resp, [call](grpc::Status st) {
       std::unique_ptr<Call> done(call);
       if (!st.ok()) {
-        log::Warn("password email not queued", {{"request_id", done->request_id},
+        log::Warn("email not queued", {{"request_id", done->request_id},
                                                 {"template", KindName(done->kind)},
                                                 {"grpc_code", static_cast<int>(st.error_code())},
                                                 {"error", st.error_message()}});
       } else if (done->resp.refusal() != dv1::REFUSAL_UNSPECIFIED) {
-        log::Warn("password email refused by delivery",
+        log::Warn("email refused by delivery",
                   {{"request_id", done->request_id},
                    {"template", KindName(done->kind)},
                    {"refusal", dv1::Refusal_Name(done->resp.refusal())}});
       } else {
-        log::Info("password email queued", {{"request_id", done->request_id},
+        log::Info("email queued", {{"request_id", done->request_id},
                                             {"template", KindName(done->kind)},
                                             {"message_id", done->resp.message_id()}});
       }

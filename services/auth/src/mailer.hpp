@@ -1,5 +1,5 @@
 #pragma once
-/// @file auth's view of the delivery service: the password emails. Sending is fire-and-forget
+/// @file auth's view of the delivery service: the password emails and the lockout notice. Sending is fire-and-forget
 /// so that a caller never waits for the email to be queued (the reset answer must take the same
 /// time whether or not an account matched).
 
@@ -9,7 +9,7 @@
 
 namespace idp::auth {
 
-enum class MailKind { kPasswordReset, kInvitation, kPasswordChanged };
+enum class MailKind { kPasswordReset, kInvitation, kPasswordChanged, kAccountLocked };
 
 struct Mail {
   MailKind kind = MailKind::kPasswordChanged;
@@ -17,7 +17,7 @@ struct Mail {
   std::string to_address;
   std::string to_name;
   std::string link;  ///< sensitive: the reset or invitation link; never logged
-  std::chrono::seconds valid_for{0};
+  std::chrono::seconds valid_for{0};  ///< how long the link works, or the lock lasts
 };
 
 /// Thread-safe.

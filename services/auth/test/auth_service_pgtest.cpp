@@ -10,8 +10,25 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 
 namespace {
+
+class RecordingMailer final : public idp::auth::Mailer {
+ public:
+  void Send(idp::auth::Mail mail) override {
+    std::lock_guard lock(mu_);
+    sent_.push_back(std::move(mail));
+  }
+  std::vector<idp::auth::Mail> Sent() {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<idp::auth::Mail> sent_;
+};
 
 struct Fixture {
   Fixture() : pool({idp::testing::CreateTestDatabase("auth_test"), 4}), store(pool) {
@@ -171,24 +188,38 @@ TEST_CASE("a hash set before NFKC from a non-NFKC password still verifies and is
   CHECK(f.service.VerifyPassword("gil", decomposed).value().ok);
 }
 
-TEST_CASE("sign-ins lockouts and unlocks are audited without the typed secrets", "[auth][audit]") {
+TEST_CASE("sign-ins lockouts and unlocks are audited without the typed secrets and the lock is emailed", "[auth][audit]") {
   Fixture f;
   idp::auth::LockoutPolicy policy;
   policy.pair_limit = 2;
   policy.account_limit = 3;
+  policy.lock = std::chrono::minutes(20);
   idp::auth::AuthService service(f.store, {}, policy);
   idp::audit::AuditLog audit(f.pool, "auth");
   service.SetAuditLog(&audit);
-  auto created = service.Create({"ada", "", false, "", "", "", "ada's long password", ""});
+  RecordingMailer mailer;
+  service.SetMailer(&mailer);
+  auto created = service.Create({"ada", "ada@example.test", true, "Ada", "", "", "ada's long password", ""});
   REQUIRE(created.has_value());
   const std::string subject = created->subject;
   idp::ScopedCallOrigin origin({"", "TestAgent/2", ""});
   CHECK(service.VerifyPassword("ada", "ada's long password", "10.1.0.1").value().ok);
   CHECK_FALSE(service.VerifyPassword("ada", "wrong secret one", "10.1.0.2").value().ok);
   CHECK_FALSE(service.VerifyPassword("ada", "wrong secret two", "10.1.0.3").value().ok);
+  CHECK(mailer.Sent().empty());  // failures before the lock tell nobody
   CHECK_FALSE(service.VerifyPassword("ada", "wrong secret three", "10.1.0.4").value().ok);  // locks
+  auto sent = mailer.Sent();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].kind == idp::auth::MailKind::kAccountLocked);
+  CHECK(sent[0].to_address == "ada@example.test");
+  CHECK(sent[0].to_name == "Ada");
+  CHECK(sent[0].valid_for == std::chrono::minutes(20));
+  CHECK(sent[0].link.empty());
+  CHECK(sent[0].idempotency_key.rfind("auth-locked:", 0) == 0);
+  CHECK(sent[0].idempotency_key.find(subject) == std::string::npos);
   CHECK_FALSE(service.VerifyPassword("ada", "ada's long password", "10.1.0.5").value().ok);
   CHECK_FALSE(service.VerifyPassword("typed-a-password-here", "whatever pw", "10.1.0.6").value().ok);
+  CHECK(mailer.Sent().size() == 1);  // tries during the lock send nothing more
   REQUIRE(service.Unlock("ada"));
 
   auto rows = audit.List({subject, "", std::nullopt, 100}).value();

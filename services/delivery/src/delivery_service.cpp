@@ -121,6 +121,15 @@ Result<TemplateValues> DeliveryService::CheckTemplate(
   } else if (id == TemplateId::kPasswordChanged) {
     if (!code.empty()) return InvalidArgument("code is not used by this template");
     if (!factor_name.empty()) return InvalidArgument("factor_name is not used by this template");
+  } else if (id == TemplateId::kAccountLocked) {
+    if (!code.empty()) return InvalidArgument("code is not used by this template");
+    if (!factor_name.empty()) return InvalidArgument("factor_name is not used by this template");
+    if (!valid_for) return InvalidArgument("code_valid_for (how long the lock lasts) is required");
+    v.code_valid_for = *valid_for;
+    if (v.code_valid_for <= std::chrono::seconds(0) || v.code_valid_for > kMaxLinkValidity) {
+      return InvalidArgument("code_valid_for must be more than 0 and at most " +
+                             std::to_string(kMaxLinkValidity.count()) + " s");
+    }
   } else if (CarriesCode(id)) {
     if (code.size() < 4 || code.size() > 12 ||
         !std::all_of(code.begin(), code.end(),

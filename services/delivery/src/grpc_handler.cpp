@@ -20,6 +20,7 @@ TemplateId FromProto(v1::Template t) {
     case v1::TEMPLATE_PASSWORD_RESET: return TemplateId::kPasswordReset;
     case v1::TEMPLATE_INVITATION: return TemplateId::kInvitation;
     case v1::TEMPLATE_PASSWORD_CHANGED: return TemplateId::kPasswordChanged;
+    case v1::TEMPLATE_ACCOUNT_LOCKED: return TemplateId::kAccountLocked;
     default: return TemplateId::kUnspecified;
   }
 }

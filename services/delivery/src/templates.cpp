@@ -65,6 +65,7 @@ std::string_view TemplateName(TemplateId id) {
     case TemplateId::kPasswordReset: return "password_reset";
     case TemplateId::kInvitation: return "invitation";
     case TemplateId::kPasswordChanged: return "password_changed";
+    case TemplateId::kAccountLocked: return "account_locked";
     case TemplateId::kUnspecified: break;
   }
   return "unspecified";
@@ -175,6 +176,27 @@ EmailContent RenderEmail(TemplateId id, const TemplateValues& v) {
                                    "on the sign-in page, and review your sign-in methods.</p>\n"
                                    "<p>&mdash; " + HtmlEscape(p) + "</p>");
       break;
+    case TemplateId::kAccountLocked: {
+      const std::string lasts = Duration(v.code_valid_for);
+      e.subject = "Your " + p + " account is locked for " + lasts;
+      e.text = "There were many failed attempts to sign in to your " + p +
+               " account, so it is locked for " + lasts +
+               ": until then nobody can sign in to it, not even with the right password. It "
+               "unlocks by itself.\n\nIf these attempts were not yours, someone may be trying "
+               "to guess your password. Once it unlocks, sign in and change your password, or "
+               "choose a new one with \"Forgot your password?\" on the sign-in page.\n\n-- \n" +
+               p + "\n";
+      e.html = Html(e.subject, "<p>There were many failed attempts to sign in to your " +
+                                   HtmlEscape(p) + " account, so it is locked for " + lasts +
+                                   ": until then nobody can sign in to it, not even with the "
+                                   "right password. It unlocks by itself.</p>\n<p>If these "
+                                   "attempts were not yours, someone may be trying to guess your "
+                                   "password. Once it unlocks, sign in and change your password, "
+                                   "or choose a new one with &ldquo;Forgot your password?&rdquo; "
+                                   "on the sign-in page.</p>\n<p>&mdash; " + HtmlEscape(p) +
+                                   "</p>");
+      break;
+    }
     case TemplateId::kUnspecified:
       break;
   }
@@ -198,6 +220,9 @@ std::string RenderSms(TemplateId id, const TemplateValues& v) {
              "\" was removed from your account. Not you? Review your account.";
     case TemplateId::kPasswordChanged:
       return p + ": your password was changed. Not you? Reset it at once.";
+    case TemplateId::kAccountLocked:
+      return p + ": your account is locked for " + Duration(v.code_valid_for) +
+             " after many failed sign-ins. Not you? Change your password once it unlocks.";
     case TemplateId::kPasswordReset:
     case TemplateId::kInvitation:  // email only: refused before rendering
     case TemplateId::kUnspecified:

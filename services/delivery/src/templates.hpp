@@ -1,6 +1,7 @@
 #pragma once
 /// @file The message texts: "your sign-in code", "verify this address", "a factor was added or
-/// removed", "reset your password", "you are invited", "your password was changed", for email
+/// removed", "reset your password", "you are invited", "your password was changed", "your
+/// account is locked for a while", for email
 /// (subject, text, HTML) and SMS. Values are escaped for HTML. Only the two link templates
 /// (reset, invitation; email only) carry a link; a code message never does (a code message with
 /// a link invites phishing look-alikes).
@@ -20,6 +21,7 @@ enum class TemplateId {
   kPasswordReset,
   kInvitation,
   kPasswordChanged,
+  kAccountLocked,
 };
 
 /// True for the templates that carry a code.

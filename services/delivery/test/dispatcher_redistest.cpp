@@ -193,6 +193,13 @@ TEST_CASE_METHOD(Harness, "the link templates take only a safe absolute link") {
   auto changed_with_link = reset("https://idp.example.com/x");
   changed_with_link.template_id = TemplateId::kPasswordChanged;
   bad.push_back(changed_with_link);
+  auto locked_without_duration = reset("");
+  locked_without_duration.template_id = TemplateId::kAccountLocked;
+  locked_without_duration.code_valid_for.reset();
+  bad.push_back(locked_without_duration);
+  auto locked_with_link = reset("https://idp.example.com/x");
+  locked_with_link.template_id = TemplateId::kAccountLocked;
+  bad.push_back(locked_with_link);
   for (const auto& r : bad) {
     auto out = service.SendEmail(r);
     REQUIRE_FALSE(out.has_value());

@@ -77,3 +77,17 @@ TEST_CASE("the password changed notice has no link") {
   CHECK(RenderSms(TemplateId::kPasswordChanged, Values()).find("password was changed") !=
         std::string::npos);
 }
+
+TEST_CASE("the account locked notice says how long the lock lasts and has no link") {
+  auto v = Values();
+  v.code_valid_for = std::chrono::seconds(15 * 60);
+  const auto e = RenderEmail(TemplateId::kAccountLocked, v);
+  CHECK(e.subject == "Your Identity Portal account is locked for 15 minutes");
+  CHECK(e.text.find("locked for 15 minutes") != std::string::npos);
+  CHECK(e.text.find("Forgot your password?") != std::string::npos);
+  CHECK(e.text.find("http") == std::string::npos);
+  CHECK(e.html.find("href") == std::string::npos);
+  v.code_valid_for = std::chrono::seconds(2 * 3600);
+  CHECK(RenderSms(TemplateId::kAccountLocked, v).find("locked for 2 hours") != std::string::npos);
+  CHECK(TemplateName(TemplateId::kAccountLocked) == "account_locked");
+}
