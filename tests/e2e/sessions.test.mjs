@@ -1,9 +1,11 @@
 // End to end: "Where you are signed in" (/account/sessions): a person sees each browser signed in
 // to their account and signs out one, or all but this one; a stolen cookie then stops working.
+// An operator lists and ends a person's sessions with `idpctl sessions`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, stopStack, idpctl } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
+import { discover, authorize, exchange } from './support/oidc.mjs';
 
 let stack;
 const PASSWORD = 'correct horse battery staple';
@@ -108,4 +110,60 @@ test('without a session the page asks to sign in and comes back to it', async ()
   });
   assert.equal(back.status, 303);
   assert.equal(back.headers.get('location'), '/account/sessions');
+});
+
+test('idpctl sessions revoke signs a person out everywhere: cookies refused, refresh tokens revoked, audited', async () => {
+  idpctl(stack, ['users', 'create', '--username', 'kim', '--password-stdin'], `${PASSWORD}\n`);
+  const app = idpctl(stack, ['clients', 'add', '--id', 'sessions-app', '--name', 'Sessions App',
+    '--redirect-uri', 'http://127.0.0.1:9/sessions-app/cb']);
+  const laptop = await signedIn('kim', FIREFOX);
+  const phone = await signedIn('kim', SAFARI);
+  const bystander = await signedIn('sam', FIREFOX);
+
+  const listedNow = idpctl(stack, ['sessions', 'list', '--username', 'kim']);
+  assert.equal(listedNow.length, 2);
+  assert.deepEqual(listedNow.map((s) => s.user_agent).sort(), [FIREFOX, SAFARI].sort());
+  for (const s of listedNow) {
+    assert.match(s.sid, /^[A-Za-z0-9_-]{16,}$/);
+    assert.equal(s.address, '127.0.0.1');
+  }
+  for (const cookie of [...laptop.cookies.values(), ...phone.cookies.values()]) {
+    assert.ok(!JSON.stringify(listedNow).includes(cookie), 'no cookie value is listed');
+  }
+
+  // An application holds a refresh token from the laptop's session (SSO: no new sign-in).
+  const config = await discover(stack, app);
+  const a = await authorize(stack, laptop, config, app, { username: 'kim', password: PASSWORD }, { scope: 'openid offline_access' });
+  const tokens = await exchange(config, a);
+  assert.ok(tokens.refresh_token);
+
+  const revoked = idpctl(stack, ['sessions', 'revoke', '--username', 'kim']);
+  assert.equal(revoked.sessions_ended, 2);
+  assert.equal(revoked.grants_revoked, 1);
+
+  for (const agent of [laptop, phone]) {
+    const res = await portal(agent);
+    assert.equal(res.status, 303, 'the old cookie no longer opens the portal');
+    assert.match(res.headers.get('location'), /\/login/);
+  }
+  assert.equal((await portal(bystander)).status, 200, "another person's session is untouched");
+  assert.deepEqual(idpctl(stack, ['sessions', 'list', '--username', 'kim']), []);
+
+  const basic = Buffer.from(`${encodeURIComponent(app.client_id)}:${encodeURIComponent(app.client_secret)}`).toString('base64');
+  const refreshed = await fetch(new URL('/token', stack.issuer), {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }).toString(),
+  });
+  assert.equal(refreshed.status, 400);
+  assert.equal((await refreshed.json()).error, 'invalid_grant');
+
+  const rows = idpctl(stack, ['audit', '--username', 'kim', '--event', 'admin.session_revoked']);
+  assert.equal(rows.length, 2);
+  assert.ok(rows.every((r) => r.service === 'token' && /^idpctl/.test(r.user_agent)));
+  assert.deepEqual(rows.map((r) => r.detail.sid).sort(), listedNow.map((s) => s.sid).sort());
+
+  // Nothing left to end; a person who does not exist is an error, not a silent success.
+  assert.equal(idpctl(stack, ['sessions', 'revoke', '--username', 'kim']).sessions_ended, 0);
+  assert.throws(() => idpctl(stack, ['sessions', 'revoke', '--username', 'nobody-here']), /not.found|NOT_FOUND|no such/i);
 });

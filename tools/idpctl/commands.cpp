@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include "audit_command.hpp"
+#include "sessions_command.hpp"
 
 #include "idp/auth/v1/auth.grpc.pb.h"
 #include "idp/common/config.hpp"
@@ -187,6 +188,19 @@ int Run(int argc, char** argv) {
   audit->add_option("--limit", audit_options.limit, "newest N events (default 100, at most 1000)");
   audit->add_option("--mfa", audit_mfa_target, "mfa service address (default: mfa.listen)");
 
+  // sessions
+  auto* sessions = app.add_subcommand("sessions", "a person's single sign-on sessions");
+  sessions->require_subcommand(1);
+  SessionsOptions sessions_options;
+  auto* list_sessions = sessions->add_subcommand("list", "where a person is signed in");
+  auto* revoke_sessions = sessions->add_subcommand(
+      "revoke", "sign a person out everywhere: end every session, revoke its tokens, tell the "
+                "applications (back-channel logout)");
+  for (auto* sub : {list_sessions, revoke_sessions}) {
+    sub->add_option("--username", sessions_options.username, "the person, by login name");
+    sub->add_option("--subject", sessions_options.subject, "the person, by subject");
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -202,6 +216,13 @@ int Run(int argc, char** argv) {
       audit_options.token_target = Target(g, g.token_target, "token.listen", "127.0.0.1:7004");
       audit_options.json = g.json_output;
       return RunAudit(audit_options);
+    }
+    if (sessions->parsed()) {
+      sessions_options.auth_target = Target(g, g.auth_target, "auth.listen", "127.0.0.1:7001");
+      sessions_options.token_target = Target(g, g.token_target, "token.listen", "127.0.0.1:7004");
+      sessions_options.revoke = revoke_sessions->parsed();
+      sessions_options.json = g.json_output;
+      return RunSessions(sessions_options, Config::Load(g.config_path));
     }
     if (users->parsed()) {
       auto stub = auth::v1::AuthService::NewStub(

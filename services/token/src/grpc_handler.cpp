@@ -269,6 +269,12 @@ grpc::Status TokenGrpcHandler::RevokeSession(grpc::ServerContext* ctx,
       ++notified;
     }
     resp->set_notified(notified);
+    if (req->by_admin()) {
+      service_.Audit({"admin.session_revoked", req->subject(), "", "", "", "",
+                      {{"sid", req->sid()},
+                       {"grants_revoked", std::to_string(clients->size())},
+                       {"clients_notified", std::to_string(notified)}}});
+    }
     return {};
   });
 }
