@@ -1,45 +1,58 @@
 // Failed password posts are limited per source address across gateway instances (Redis):
-// past the limit, 429 with Retry-After, for the right password too.
+// past the limit (default 30 a minute), 429 with Retry-After, for the right password too; the
+// same account from another address is not held back. /token is limited per client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, stopStack, idpctl } from './support/stack.mjs';
+import { startStack, stopStack, idpctl, startExtraGateway } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
 
 let stack;
+let gateways;
 before(async () => {
   stack = await startStack('e2e_rate', {
-    env: { IDP_GATEWAY_LOGIN_FAILURES_PER_ADDRESS: '5', IDP_GATEWAY_TOKEN_REQUESTS_PER_CLIENT: '4' },
+    // The test is the gateways' trusted proxy: X-Forwarded-For names the browser's address.
+    env: { IDP_GATEWAY_TOKEN_REQUESTS_PER_CLIENT: '4', IDP_GATEWAY_TRUSTED_PROXIES: '127.0.0.1' },
   });
+  gateways = [stack.issuer, await startExtraGateway(stack)];
   idpctl(stack, ['users', 'create', '--username', 'rita', '--password-stdin'], 'rita has a long password\n');
 });
 after(async () => { if (stack) await stopStack(stack); });
 
-async function attempt(username, password) {
+/** One sign-in attempt from `address`, the whole of it through `gateway`. */
+async function attempt(username, password, address, gateway = stack.issuer) {
   const agent = new Agent();
-  const start = await agent.request(new URL('/login', stack.issuer));
-  const page = await agent.request(new URL(start.headers.get('location'), stack.issuer));
-  return agent.request(new URL('/login', stack.issuer), { method: 'POST', form: {
+  const headers = { 'x-forwarded-for': address };
+  const start = await agent.request(new URL('/login', gateway), { headers });
+  const page = await agent.request(new URL(start.headers.get('location'), gateway), { headers });
+  return agent.request(new URL('/login', gateway), { method: 'POST', headers, form: {
     flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), username, password } });
 }
 
-test('the sixth failed post from one address within a minute gets 429 with Retry-After', async () => {
-  for (let i = 0; i < 5; i++) {
-    // Unknown and known usernames count alike.
-    assert.equal((await attempt(i % 2 ? 'rita' : 'nobody', `wrong ${i}`)).status, 401);
+test('31 failed posts in a minute from one address, spread over two gateways: the 31st gets 429; another address still signs in', async () => {
+  const attacker = '203.0.113.31';
+  for (let i = 0; i < 30; i++) {
+    // Unknown and known usernames count alike; every other attempt goes through the second gateway.
+    const res = await attempt(i % 3 ? 'rita' : 'nobody', `wrong ${i}`, attacker, gateways[i % 2]);
+    assert.equal(res.status, 401, `attempt ${i + 1}`);
   }
-  const limited = await attempt('rita', 'rita has a long password');
-  assert.equal(limited.status, 429);
-  const retry = Number(limited.headers.get('retry-after'));
-  assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
-  assert.match(limited.text_, /role="alert">There were too many failed sign-ins/);
+  for (const gateway of gateways) {
+    const limited = await attempt('rita', 'rita has a long password', attacker, gateway);
+    assert.equal(limited.status, 429, `limited at ${gateway}`);
+    const retry = Number(limited.headers.get('retry-after'));
+    assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+    assert.match(limited.text_, /role="alert">There were too many failed sign-ins/);
+  }
+  // The attacker's address holds no lock over rita: from her own address she signs in.
+  const rita = await attempt('rita', 'rita has a long password', '198.51.100.7', gateways[1]);
+  assert.equal(rita.status, 303);
 });
 
-test('the token endpoint limits each client: the fifth request in a minute gets 429, another client is served', async () => {
+test('the token endpoint limits each client across gateways: the fifth request in a minute gets 429, another client is served', async () => {
   const add = (id) => idpctl(stack, ['clients', 'add', '--id', id, '--redirect-uri', `http://127.0.0.1:9/${id}/cb`,
     '--grant-type', 'client_credentials', '--scopes', 'api']);
   const busy = add('rl-busy');
   const calm = add('rl-calm');
-  const grant = (c) => fetch(`${stack.issuer}/token`, {
+  const grant = (c, gateway = stack.issuer) => fetch(`${gateway}/token`, {
     method: 'POST',
     headers: {
       authorization: `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`,
@@ -51,7 +64,8 @@ test('the token endpoint limits each client: the fifth request in a minute gets 
   for (let i = 0; i < 6; i++) {
     assert.equal((await grant({ ...busy, client_secret: 'not-the-secret-0123456789abcdef0123' })).status, 401);
   }
-  for (let i = 0; i < 4; i++) assert.equal((await grant(busy)).status, 200, `request ${i + 1}`);
+  // The budget is shared by the gateways (Redis): requests alternate between them.
+  for (let i = 0; i < 4; i++) assert.equal((await grant(busy, gateways[i % 2])).status, 200, `request ${i + 1}`);
   const limited = await grant(busy);
   assert.equal(limited.status, 429);
   assert.ok(Number(limited.headers.get('retry-after')) >= 1);

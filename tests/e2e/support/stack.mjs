@@ -3,7 +3,7 @@
 // (both started by scripts/test-services.sh). Nothing here is mocked.
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.mjs';
@@ -118,7 +118,6 @@ tls_ca = "${path.join(tls, 'idpctl/ca.crt')}"
   const procs = [];
   for (const s of ['auth', 'mfa', 'delivery', 'token', 'gateway']) {
     const log = path.join(dir, `${s}.log`);
-    const { openSync } = await import('node:fs');
     const fd = openSync(log, 'a');
     const own = tls ? {
       IDP_RPC_TLS_CERT: path.join(tls, s, 'tls.crt'),
@@ -130,7 +129,7 @@ tls_ca = "${path.join(tls, 'idpctl/ca.crt')}"
     p.log = log;
     procs.push(p);
   }
-  const stack = { issuer, ports, metricsPorts, procs, dir, configPath, dsn: dsn.toString(), redisDb };
+  const stack = { issuer, ports, metricsPorts, procs, dir, configPath, dsn: dsn.toString(), redisDb, env };
   try {
     await waitReady(`${issuer}/readyz`, procs);
   } catch (e) {
@@ -139,6 +138,27 @@ tls_ca = "${path.join(tls, 'idpctl/ca.crt')}"
     throw e;
   }
   return stack;
+}
+
+/**
+ * Starts one more gateway for `stack` (same configuration, Redis and backends; its own port),
+ * as a second instance behind a load balancer would be. Returns its base URL; stopStack stops it.
+ */
+export async function startExtraGateway(stack) {
+  const port = await freePort();
+  const name = `gateway${stack.procs.filter((p) => p.name.startsWith('gateway')).length + 1}`;
+  const log = path.join(stack.dir, `${name}.log`);
+  const fd = openSync(log, 'a');
+  const p = spawn(path.join(build, 'services/gateway/idp-gateway'), [], {
+    env: { ...stack.env, IDP_GATEWAY_LISTEN: `127.0.0.1:${port}`, IDP_GATEWAY_METRICS_LISTEN: `127.0.0.1:${await freePort()}` },
+    stdio: ['ignore', fd, fd],
+  });
+  p.name = name;
+  p.log = log;
+  stack.procs.push(p);
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(`${url}/readyz`, [p]);
+  return url;
 }
 
 // Redis databases 1..15 (0 is left to people running things by hand) held by live stacks.
