@@ -15,6 +15,7 @@ let app;
 let strict;
 const ivy = { username: 'ivy', password: 'ivy likes long passwords' };
 const jay = { username: 'jay', password: 'jay likes long passwords' };
+const kit = { username: 'kit', password: 'kit likes long passwords' };
 
 before(async () => {
   sink = await startSmtpSink(await freePort());
@@ -32,7 +33,7 @@ before(async () => {
     IDP_DELIVERY_SMS_COUNTRIES: 'NL,US',
     IDP_DELIVERY_LIMIT_DESTINATION: '',
   } });
-  for (const u of [ivy, jay]) {
+  for (const u of [ivy, jay, kit]) {
     idpctl(stack, ['users', 'create', '--username', u.username, '--password-stdin'], `${u.password}\n`);
   }
   app = idpctl(stack, ['clients', 'add', '--id', 'plain-app', '--name', 'Plain App',
@@ -164,4 +165,73 @@ test('a client that refuses email and SMS codes never completes a sign-in with o
   assert.equal(res.status, 403);
   assert.equal(res.headers.get('location'), null);
   assert.match(res.text_, /role="alert">This application accepts only an authenticator app/);
+});
+
+test('wrong codes: a resend keeps the count, the sixth try ends the challenge, ten across sign-ins pause the person even for the right code', async () => {
+  const agent = await portalAgent(kit);
+  const mailsToKit = () => sink.messages.filter((m) => (m.rcpt_tos ?? []).includes('kit@example.com'));
+  // Codes are read in the order they were sent: `seen` counts the emails read so far.
+  let seen = 0;
+  const nextCode = async () => {
+    await waitFor(() => mailsToKit().length > seen, 15000, 'a code for kit');
+    seen = mailsToKit().length;
+    return emailCode(mailsToKit().at(-1));
+  };
+  await addDestination(agent, 'email', 'kit@example.com', nextCode);
+
+  /** A sign-in parked on /mfa with an email code sent; returns what posting needs. */
+  const startSignIn = async () => {
+    const browser = new Agent();
+    const config = await discover(stack, app);
+    const a = await authorizationUrl(config, app);
+    const toLogin = await browser.request(a.url);
+    const res = await signIn(stack, browser, new URL(toLogin.headers.get('location'), stack.issuer), kit.username, kit.password);
+    const page = await browser.request(new URL(res.headers.get('location'), stack.issuer));
+    const method = page.text_.match(/value="(factor:[^"]+)"(?: checked)?> Email/)[1];
+    const form = { flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), method };
+    const send = () => browser.request(new URL('/mfa', stack.issuer), { method: 'POST', form: { ...form, action: 'send' } });
+    const verify = (code) => browser.request(new URL('/mfa', stack.issuer), { method: 'POST', form: { ...form, action: 'verify', code } });
+    assert.equal((await send()).status, 200);
+    return { send, verify };
+  };
+  const wrong = (code) => (code === '000000' ? '111111' : '000000');
+
+  // Sign-in A: three wrong codes, a resend (a new code; the old one stops working), two more.
+  const first = await startSignIn();
+  const oldCode = await nextCode();
+  for (let i = 0; i < 3; i++) assert.equal((await first.verify(wrong(oldCode))).status, 401);
+  assert.equal((await first.send()).status, 200);
+  const newCode = await nextCode();
+  assert.notEqual(newCode, oldCode);
+  const stale = await first.verify(oldCode);
+  assert.equal(stale.status, 401, 'only the newest code is valid');
+  assert.match(stale.text_, /1 try left/, 'the resend did not reset the count');
+  const last = await first.verify(wrong(newCode));
+  assert.match(last.text_, /it was the last try/);
+  const ended = await first.verify(newCode);
+  assert.equal(ended.status, 401);
+  assert.match(ended.text_, /This sign-in has ended after too many wrong codes/);
+
+  // Sign-in B: the person has 5 wrong codes; the 10th pauses verification for the account.
+  const second = await startSignIn();
+  const code = await nextCode();
+  for (let i = 0; i < 4; i++) assert.equal((await second.verify(wrong(code))).status, 401, `try ${i + 1}`);
+  const paused = await second.verify(wrong(code));
+  assert.equal(paused.status, 429);
+  assert.ok(Number(paused.headers.get('retry-after')) > 0);
+  assert.match(paused.text_, /Verification is paused for your account after too many wrong codes/);
+
+  // Sign-in C: during the pause even the right code is refused, with the same clear message.
+  const third = await startSignIn();
+  const right = await nextCode();
+  const refused = await third.verify(right);
+  assert.equal(refused.status, 429);
+  assert.match(refused.text_, /Verification is paused for your account/);
+  assert.equal(refused.headers.get('location'), null);
+
+  const failures = idpctl(stack, ['audit', '--username', 'kit', '--event', 'mfa.failure']);
+  assert.ok(failures.some((r) => r.detail.reason === 'locked'));
+  for (const r of failures) {
+    for (const c of [oldCode, newCode, code, right]) assert.ok(!JSON.stringify(r).includes(c), 'no code in the audit log');
+  }
 });
