@@ -220,6 +220,8 @@ test('wrong codes: a resend keeps the count, the sixth try ends the challenge, t
   assert.equal(paused.status, 429);
   assert.ok(Number(paused.headers.get('retry-after')) > 0);
   assert.match(paused.text_, /Verification is paused for your account after too many wrong codes/);
+  assert.equal(paused.headers.get("retry-after"), "900");
+  assert.match(paused.text_, /Try again in 15 minutes\./);
 
   // Sign-in C: during the pause even the right code is refused, with the same clear message.
   const third = await startSignIn();

@@ -148,6 +148,7 @@ grpc::Status MfaGrpcHandler::VerifyCode(grpc::ServerContext* ctx, const v1::Veri
     if (v->outcome == CodeOutcome::kVerified) resp->set_amr(v->amr);
     resp->set_tries_left(v->tries_left);
     resp->set_recovery_codes_left(v->recovery_codes_left);
+    resp->set_retry_after_seconds(static_cast<std::int32_t>(v->retry_after.count()));
     return {};
   });
 }

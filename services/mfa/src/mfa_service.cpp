@@ -161,6 +161,7 @@ Result<Verification> MfaService::Wrong(const std::string& challenge_id,
   if (*failures >= policy_.person_failures) {
     (void)challenges_.End(challenge_id);
     v.outcome = CodeOutcome::kLocked;
+    v.retry_after = policy_.failure_window;
   } else if (*tries < 0) {
     v.outcome = CodeOutcome::kChallengeEnded;
   } else {
@@ -186,6 +187,7 @@ Result<Verification> MfaService::Verify(const std::string& challenge_id,
   if (!failures) return failures.error();
   if (*failures >= policy_.person_failures) {
     v.outcome = CodeOutcome::kLocked;
+    v.retry_after = policy_.failure_window;
     return v;
   }
   auto tries = challenges_.Tries(challenge_id, subject);

@@ -45,6 +45,7 @@ struct Verification {
   int tries_left = 0;
   int recovery_codes_left = -1;  ///< after a recovery code
   std::string amr = "otp";       ///< RFC 8176 value (email codes: "email", SMS: "sms")
+  std::chrono::seconds retry_after{0};  ///< kLocked: how long until the person may try again
 };
 
 enum class VerifyMethod { kTotp, kRecovery, kSent };

@@ -141,10 +141,14 @@ TEST_CASE("the sixth try after five wrong codes finds the challenge ended and te
   CHECK(f.Totp(c2, "12 345").outcome == CodeOutcome::kMalformed);
   for (int i = 0; i < 4; ++i) CHECK(f.Totp(c2, "000000").outcome == CodeOutcome::kWrong);
   // Ten wrong codes across challenges: locked, and a right code does not pass.
-  CHECK(f.Totp(c2, "000000").outcome == CodeOutcome::kLocked);
+  auto locked = f.Totp(c2, "000000");
+  CHECK(locked.outcome == CodeOutcome::kLocked);
+  CHECK(locked.retry_after == idp::mfa::MfaPolicy{}.failure_window);  // the page says how long
   auto c3 = f.service.StartChallenge(f.subject).value();
   f.clock.Advance(std::chrono::seconds(30));
-  CHECK(f.Totp(c3, TotpCode(seed, f.clock.NowUnix() / 30)).outcome == CodeOutcome::kLocked);
+  auto still = f.Totp(c3, TotpCode(seed, f.clock.NowUnix() / 30));
+  CHECK(still.outcome == CodeOutcome::kLocked);
+  CHECK(still.retry_after.count() > 0);
 }
 
 TEST_CASE("recovery codes work once each and are replaced by a new set", "[mfa]") {

@@ -273,10 +273,14 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
       Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
       (void)deleted;
       if (ctx.metrics) ctx.metrics->RateLimited("mfa_verify");
+      const int wait = std::max(60, static_cast<int>(result->retry_after_seconds()));
+      const int minutes = (wait + 59) / 60;
       auto r = ErrorPage(ctx, req, 429, "Too many wrong codes",
                          "Verification is paused for your account after too many wrong codes.",
-                         "Try again in 15 minutes.");
-      r.SetHeader("Retry-After", "900");
+                         Translate(Lang(ctx, req),
+                                   minutes == 1 ? "Try again in {0} minute." : "Try again in {0} minutes.",
+                                   {std::to_string(minutes)}));
+      r.SetHeader("Retry-After", std::to_string(wait));
       co_return r;
     }
     default:
