@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, stopStack, idpctl, freePort } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
-import { startSmtpSink, waitFor, sleep } from './support/delivery.mjs';
+import { startSmtpSink, smtpSinkEnv, waitFor, sleep } from './support/delivery.mjs';
 
 let stack;
 let sink;
@@ -15,10 +15,7 @@ const lou = { username: 'lou', email: 'lou@example.test', password: 'lou guards 
 before(async () => {
   sink = await startSmtpSink(await freePort());
   stack = await startStack('e2e_lockout', { env: {
-    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
-    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    IDP_DELIVERY_SMTP_STARTTLS: 'off',
-    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
+    ...smtpSinkEnv(sink),
     // The test is the gateway's trusted proxy: X-Forwarded-For gives each try its own address.
     IDP_GATEWAY_TRUSTED_PROXIES: '127.0.0.1',
     IDP_AUTH_LOCKOUT_ACCOUNT_FAILURES: '4',

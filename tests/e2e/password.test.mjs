@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { startStack, stopStack, idpctl, freePort, readLog } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
 import { signIn } from './support/oidc.mjs';
-import { startSmtpSink, waitFor, sleep } from './support/delivery.mjs';
+import { startSmtpSink, smtpSinkEnv, waitFor, sleep } from './support/delivery.mjs';
 
 let stack;
 let sink;
@@ -20,20 +20,14 @@ const bob = { username: 'bob', email: 'bob@example.test', password: 'bob had an 
 const carol = { username: 'carol', email: 'carol@example.test', password: 'carol had an old password' };
 const erin = { username: 'erin', email: 'erin@example.test', password: 'erin had an old password' };
 
-function smtpEnv(port) {
-  return {
-    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
-    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${port}`,
-    IDP_DELIVERY_SMTP_STARTTLS: 'off',
-    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
-    IDP_DELIVERY_LIMIT_DESTINATION: '',
-  };
+function smtpEnv() {
+  return { ...smtpSinkEnv(sink), IDP_DELIVERY_LIMIT_DESTINATION: '' };
 }
 
 before(async () => {
   sink = await startSmtpSink(await freePort());
   stack = await startStack('e2e_password', { env: {
-    ...smtpEnv(sink.port),
+    ...smtpEnv(),
     // The tests below post "forgot" more often than a person would.
     IDP_GATEWAY_PASSWORD_RESET_PER_ADDRESS: '100',
   } });
@@ -311,7 +305,7 @@ test('forged or missing CSRF tokens are refused and change nothing', async () =>
 
 test('an expired link is refused, and too many requests get 429 with Retry-After', async () => {
   const own = await startStack('e2e_password_ttl', { env: {
-    ...smtpEnv(sink.port),
+    ...smtpEnv(),
     IDP_AUTH_RESET_TTL: '2',
     IDP_GATEWAY_PASSWORD_RESET_PER_ADDRESS: '2',
   } });

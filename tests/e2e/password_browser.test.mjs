@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startStack, stopStack, idpctl, freePort } from './support/stack.mjs';
-import { startSmtpSink, waitFor } from './support/delivery.mjs';
+import { startSmtpSink, smtpSinkEnv, waitFor } from './support/delivery.mjs';
 import { launch } from './support/chromium.mjs';
 import { shot as screenshot } from './support/screens.mjs';
 
@@ -18,10 +18,7 @@ const gail = { username: 'gail', email: 'gail@example.test', password: 'gail had
 before(async () => {
   sink = await startSmtpSink(await freePort());
   stack = await startStack('e2e_password_browser', { env: {
-    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
-    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    IDP_DELIVERY_SMTP_STARTTLS: 'off',
-    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
+    ...smtpSinkEnv(sink),
     IDP_DELIVERY_LIMIT_DESTINATION: '',
   } });
   idpctl(stack, ['users', 'create', '--username', gail.username, '--email', gail.email, '--name', 'Gail Example', '--password-stdin'], `${gail.password}\n`);

@@ -81,6 +81,18 @@ std::string AdminAgent() {
   return agent;
 }
 
+Result<std::string> FindSubject(const std::string& auth_target, const std::string& username) {
+  auto auth = auth::v1::AuthService::NewStub(rpc::MakeChannel(auth_target));
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  auth::v1::FindUserRequest req;
+  req.set_username(username);
+  auth::v1::FindUserResponse resp;
+  auto st = auth->FindUser(&ctx, req, &resp);
+  if (!st.ok()) return rpc::FromGrpcStatus(st);
+  return resp.user().subject();
+}
+
 std::optional<std::chrono::seconds> ParseSince(std::string_view text) {
   if (text.size() < 2 || text.size() > 12) return std::nullopt;
   std::int64_t n = 0;
@@ -121,14 +133,12 @@ int RunAudit(const AuditOptions& o) {
   auto auth = auth::v1::AuthService::NewStub(rpc::MakeChannel(o.auth_target));
   std::string subject = o.subject;
   if (!o.username.empty()) {
-    grpc::ClientContext ctx;
-    Prepare(ctx);
-    auth::v1::FindUserRequest req;
-    req.set_username(o.username);
-    auth::v1::FindUserResponse resp;
-    auto st = auth->FindUser(&ctx, req, &resp);
-    if (!st.ok()) return Failed(st, "user " + o.username);
-    subject = resp.user().subject();
+    auto found = FindSubject(o.auth_target, o.username);
+    if (!found) {
+      std::cerr << "idpctl: audit: user " << o.username << ": " << found.error().ToString() << "\n";
+      return 1;
+    }
+    subject = *found;
   }
 
   std::vector<AuditEvent> rows;

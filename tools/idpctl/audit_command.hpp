@@ -1,6 +1,8 @@
 #pragma once
 /// @file `idpctl audit`: asks auth, mfa and token for their audit rows and merges them by time.
 
+#include "idp/common/error.hpp"
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -23,6 +25,9 @@ std::optional<std::chrono::seconds> ParseSince(std::string_view text);
 
 /// Runs the command; returns the exit code (0, 1 for a failed call, 2 for bad options).
 int RunAudit(const AuditOptions& options);
+
+/// The subject of the account named `username`, asked of auth (FindUser).
+Result<std::string> FindSubject(const std::string& auth_target, const std::string& username);
 
 /// What idpctl sends as its user agent, so the services' audit rows show an admin's action as
 /// such: "idpctl (<login name>)".

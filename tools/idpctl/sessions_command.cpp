@@ -3,7 +3,6 @@
 #include "audit_command.hpp"
 #include "sessions.hpp"
 
-#include "idp/auth/v1/auth.grpc.pb.h"
 #include "idp/common/config.hpp"
 #include "idp/rpc/channel.hpp"
 #include "idp/rpc/status.hpp"
@@ -65,15 +64,9 @@ int RunSessions(const SessionsOptions& o, const Config& config) {
   }
   std::string subject = o.subject;
   if (!o.username.empty()) {
-    auto auth = auth::v1::AuthService::NewStub(rpc::MakeChannel(o.auth_target));
-    grpc::ClientContext ctx;
-    Prepare(ctx);
-    auth::v1::FindUserRequest req;
-    req.set_username(o.username);
-    auth::v1::FindUserResponse resp;
-    auto st = auth->FindUser(&ctx, req, &resp);
-    if (!st.ok()) return Failed(rpc::FromGrpcStatus(st), "user " + o.username);
-    subject = resp.user().subject();
+    auto found = FindSubject(o.auth_target, o.username);
+    if (!found) return Failed(found.error(), "user " + o.username);
+    subject = *found;
   }
 
   // The gateway's own session store, configured as the gateway configures it.

@@ -208,6 +208,16 @@ export async function startSmtpSink(port, opts = {}) {
   return sink;
 }
 
+/** The IDP_* variables that make a stack's delivery service send its email to `sink` (plain SMTP). */
+export function smtpSinkEnv(sink) {
+  return {
+    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
+    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    IDP_DELIVERY_SMTP_STARTTLS: 'off',
+    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
+  };
+}
+
 // ---------------------------------------------------------------- SMS provider stand-in
 
 /**
