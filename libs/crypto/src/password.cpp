@@ -2,7 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 namespace idp::crypto {
@@ -18,11 +22,77 @@ std::optional<std::string> ToCString(std::string_view hash) {
   return std::string(hash);
 }
 
+/// The process's turn-taking for Argon2id computations (LimitConcurrentPasswordHashes).
+class HashGate {
+ public:
+  static HashGate& Instance() {
+    static HashGate gate;
+    return gate;
+  }
+
+  void SetLimit(unsigned n) {
+    std::lock_guard lock(mu_);
+    limit_ = n;
+    turn_.notify_all();
+  }
+
+  PasswordHashLoad Load() {
+    std::lock_guard lock(mu_);
+    return load_;
+  }
+
+  /// Holds a turn for its lifetime.
+  class Turn {
+   public:
+    explicit Turn(HashGate& gate) : gate_(gate) { gate_.Enter(); }
+    ~Turn() { gate_.Leave(); }
+    Turn(const Turn&) = delete;
+    Turn& operator=(const Turn&) = delete;
+
+   private:
+    HashGate& gate_;
+  };
+
+ private:
+  void Enter() {
+    std::unique_lock lock(mu_);
+    // Tickets keep the order of arrival, so a waiter is never overtaken indefinitely.
+    const std::uint64_t ticket = next_ticket_++;
+    ++load_.waiting;
+    turn_.wait(lock, [&] {
+      return ticket == serving_ && (limit_ == 0 || load_.running < limit_);
+    });
+    --load_.waiting;
+    ++serving_;
+    ++load_.running;
+    load_.peak = std::max(load_.peak, load_.running);
+    turn_.notify_all();  // the next ticket may go too, if there is room
+  }
+
+  void Leave() {
+    std::lock_guard lock(mu_);
+    --load_.running;
+    turn_.notify_all();
+  }
+
+  std::mutex mu_;
+  std::condition_variable turn_;
+  unsigned limit_ = 0;
+  std::uint64_t next_ticket_ = 0;
+  std::uint64_t serving_ = 0;
+  PasswordHashLoad load_;
+};
+
 }  // namespace
+
+void LimitConcurrentPasswordHashes(unsigned n) { HashGate::Instance().SetLimit(n); }
+
+PasswordHashLoad CurrentPasswordHashLoad() { return HashGate::Instance().Load(); }
 
 std::string HashPassword(std::string_view password, const PasswordHashParams& params) {
   Init();
   char out[crypto_pwhash_STRBYTES];
+  HashGate::Turn turn(HashGate::Instance());
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), params.ops_limit,
                             params.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error("password hashing failed (out of memory or bad parameters)");
@@ -34,6 +104,7 @@ bool VerifyPassword(std::string_view hash, std::string_view password) {
   Init();
   const auto c_hash = ToCString(hash);
   if (!c_hash) return false;
+  HashGate::Turn turn(HashGate::Instance());
   return crypto_pwhash_str_verify(c_hash->c_str(), password.data(), password.size()) == 0;
 }
 

@@ -2,7 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <set>
+#include <thread>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -245,4 +249,29 @@ TEST_CASE("PasswordNeedsRehash detects other parameters", "[crypto][password]") 
   CHECK(idp::crypto::PasswordNeedsRehash(weak, {2, 64u * 1024u}));
   CHECK(idp::crypto::PasswordNeedsRehash("not a hash"));
   CHECK(idp::crypto::PasswordNeedsRehash("$2b$12$abcdefghijklmnopqrstuuv"));  // bcrypt
+}
+
+TEST_CASE("a limit on concurrent Argon2id computations holds and every caller gets its answer", "[crypto][password]") {
+  const std::string hash = idp::crypto::HashPassword("correct horse battery staple");
+  REQUIRE(idp::crypto::CurrentPasswordHashLoad().peak == 1);  // nothing ran at once before
+  idp::crypto::LimitConcurrentPasswordHashes(2);
+  std::vector<int> ok(6, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < ok.size(); ++i) {
+    threads.emplace_back([&, i] { ok[i] = idp::crypto::VerifyPassword(hash, "correct horse battery staple") ? 1 : 0; });
+  }
+  unsigned most_running = 0;
+  for (int i = 0; i < 50; ++i) {
+    const auto load = idp::crypto::CurrentPasswordHashLoad();
+    most_running = std::max(most_running, load.running);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  for (auto& t : threads) t.join();
+  idp::crypto::LimitConcurrentPasswordHashes(0);
+  CHECK(ok == std::vector<int>(6, 1));
+  const auto after = idp::crypto::CurrentPasswordHashLoad();
+  CHECK(after.peak <= 2);  // without the limit all six would run at once
+  CHECK(most_running <= 2);
+  CHECK(after.running == 0);
+  CHECK(after.waiting == 0);
 }

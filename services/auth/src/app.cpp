@@ -16,6 +16,9 @@
 #include "idp/store/pool_metrics.hpp"
 #include "idp/store/pg.hpp"
 
+#include <algorithm>
+#include <thread>
+
 namespace idp::auth {
 
 int RunApp(const Config& config) {
@@ -31,6 +34,28 @@ int RunApp(const Config& config) {
   if (params.ops_limit < 2 || params.mem_limit < 19u * 1024 * 1024) {
     throw std::runtime_error("auth.argon2_t >= 2 and auth.argon2_m_kib >= 19456 (OWASP minimum)");
   }
+  // Argon2id computations at once: each holds argon2_m_kib of memory, and beyond one per core
+  // they only share the cores, so a burst of sign-ins waits its turn instead of growing memory.
+  const auto cores = static_cast<std::int64_t>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::int64_t hash_concurrency = config.GetInt("auth.hash_concurrency", cores);
+  if (hash_concurrency < 1 || hash_concurrency > 1024) {
+    throw std::runtime_error("auth.hash_concurrency must be 1 to 1024");
+  }
+  crypto::LimitConcurrentPasswordHashes(static_cast<unsigned>(hash_concurrency));
+  const std::vector<std::string> no_labels;
+  auto& hashes_running =
+      registry.AddGauge("idp_auth_password_hashes_running", "Argon2id computations running now.")
+          .WithLabels(no_labels);
+  auto& hashes_waiting =
+      registry
+          .AddGauge("idp_auth_password_hashes_waiting",
+                    "Argon2id computations waiting for a turn (auth.hash_concurrency).")
+          .WithLabels(no_labels);
+  registry.OnCollect([&hashes_running, &hashes_waiting] {
+    const auto load = crypto::CurrentPasswordHashLoad();
+    hashes_running.Set(load.running);
+    hashes_waiting.Set(load.waiting);
+  });
 
   PgAccountStore store(pool);
   LockoutPolicy lockout;

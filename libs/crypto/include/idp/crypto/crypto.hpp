@@ -80,4 +80,18 @@ bool VerifyPassword(std::string_view hash, std::string_view password);
 /// True when `hash` was made with parameters other than `params` (rehash on next login).
 bool PasswordNeedsRehash(std::string_view hash, const PasswordHashParams& params = {});
 
+/// At most `n` Argon2id computations (HashPassword, VerifyPassword) run at once in this
+/// process; the others wait their turn, first come first served. Each holds `mem_limit` bytes
+/// while it runs, so this bounds the memory of a burst of sign-ins; about one per core loses no
+/// throughput, as more than that only share the cores. 0: no limit (the default). Thread-safe.
+void LimitConcurrentPasswordHashes(unsigned n);
+
+/// The Argon2id computations of this process now (for metrics and tests).
+struct PasswordHashLoad {
+  unsigned running = 0;  ///< computing
+  unsigned waiting = 0;  ///< waiting for a turn
+  unsigned peak = 0;     ///< the most that ever ran at once
+};
+PasswordHashLoad CurrentPasswordHashLoad();
+
 }  // namespace idp::crypto
