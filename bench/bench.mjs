@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startOurs, startReference, seedOurs, referenceClients, stopProcs } from './support/stack.mjs';
 import { renderResults, updateDocs } from './support/report.mjs';
-import { SCENARIOS, REDIRECT, PASSWORD, USERS, driverArgs } from './support/scenarios.mjs';
+import { SCENARIOS, REDIRECT, PASSWORD, USERS, MFA_USERS, APPS_PER_USER, driverArgs } from './support/scenarios.mjs';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -134,7 +134,8 @@ async function main() {
     ours.procNames = ['gateway', 'auth', 'mfa', 'delivery', 'token'];
     servers.push(ours);
     log(`bench: seeding ${USERS} users and 3 clients`);
-    ours.clients = seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT });
+    ours.clients = await seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT,
+      mfaUsers: MFA_USERS, appsPerUser: APPS_PER_USER });
 
     // The reference, with its Redis store, and with its in-memory store.
     const refClients = referenceClients();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startOurs, seedOurs, stopProcs } from './support/stack.mjs';
-import { SCENARIOS, REDIRECT, PASSWORD, USERS, driverArgs } from './support/scenarios.mjs';
+import { SCENARIOS, REDIRECT, PASSWORD, USERS, MFA_USERS, APPS_PER_USER, driverArgs } from './support/scenarios.mjs';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -78,7 +78,8 @@ async function syscalls(dir) {
   const counts = {};
   let report;
   try {
-    ours.clients = seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT });
+    ours.clients = await seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT,
+      mfaUsers: MFA_USERS, appsPerUser: APPS_PER_USER });
     ours.jwksUri = (await (await fetch(`${ours.issuer}/.well-known/openid-configuration`)).json()).jwks_uri;
     const driver = need('BENCH_DRIVER');
     await run(driver, driverArgs(sc, ours, { concurrency: 2, warmup: 0.5, duration: 2 }), { maxBuffer: 8 << 20 });
@@ -133,7 +134,8 @@ async function main() {
   ours.label = 'ours';
   let report;
   try {
-    ours.clients = seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT });
+    ours.clients = await seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT,
+      mfaUsers: MFA_USERS, appsPerUser: APPS_PER_USER });
     const disc = await (await fetch(`${ours.issuer}/.well-known/openid-configuration`)).json();
     ours.jwksUri = disc.jwks_uri;
     const driver = need('BENCH_DRIVER');

@@ -27,7 +27,7 @@ void Usage() {
       "  [--label NAME] [--path /jwks] [--client-id ID --client-secret S] [--alg RS256|ES256]\n"
       "  [--redirect-uri URI] [--scope S] [--user-prefix P --users N --password PW] [--no-login-hint]\n"
       "  [--concurrency N] [--rate OPS_PER_S] [--warmup S] [--duration S] [--max-ops N]\n"
-      "  [--threads N] [--setup-parallel N] [--watch label=pid | label=tree:pid ...]\n"
+      "  [--threads N] [--setup-parallel N] [--totp-file F] [--watch label=pid | label=tree:pid ...]\n"
       "  or: idp-bench-driver --argon2-calibrate N [--argon2-t T --argon2-m-kib KIB]\n";
 }
 
@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
       else if (a == "--max-ops") o.max_ops = std::stoull(next());
       else if (a == "--threads") o.threads = std::stoi(next());
       else if (a == "--setup-parallel") o.setup_parallel = std::stoi(next());
+      else if (a == "--totp-file") o.totp_file = next();
       else if (a == "--watch") o.watched.push_back(bench::ParseWatched(next()));
       else if (a == "--argon2-calibrate") calibrate = std::stoi(next());
       else if (a == "--argon2-t") argon2_t = static_cast<unsigned>(std::stoul(next()));

@@ -6,10 +6,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 
 #include <algorithm>
 #include <ctime>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -93,6 +98,87 @@ std::optional<json::object> TokenBody(const Reply& r, std::string& error) {
   return std::move(v.as_object());
 }
 
+std::optional<std::string> Base32Decode(std::string_view text) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= '2' && c <= '7') v = c - '2' + 26;
+    else if (c == '=') break;
+    else return std::nullopt;
+    buffer = (buffer << 5) | static_cast<std::uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+/// RFC 4226 HOTP with SHA-1, 6 digits (RFC 6238 TOTP at time step `counter`).
+std::string Hotp(const std::string& key, std::int64_t counter) {
+  unsigned char msg[8];
+  for (int i = 7; i >= 0; --i) {
+    msg[i] = static_cast<unsigned char>(counter & 0xff);
+    counter >>= 8;
+  }
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), msg, sizeof msg, mac, &len);
+  const int off = mac[len - 1] & 0x0f;
+  const std::uint32_t bin = ((mac[off] & 0x7fu) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3];
+  std::string code = std::to_string(bin % 1000000);
+  return std::string(6 - code.size(), '0') + code;
+}
+
+/// The people's authenticator apps (Options::totp_file); thread-safe.
+class TotpApps {
+ public:
+  static std::unique_ptr<TotpApps> Load(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto apps = std::make_unique<TotpApps>();
+    const json::value parsed = json::parse(text.str());
+    for (const auto& [user, list] : parsed.as_object()) {
+      auto& mine = apps->apps_[std::string(user)];
+      for (const auto& app : list.as_array()) {
+        auto key = Base32Decode(app.at("secret").as_string());
+        if (!key) throw std::runtime_error("bad TOTP secret for " + std::string(user));
+        mine.push_back({*key, app.at("step").to_number<std::int64_t>()});
+      }
+    }
+    return apps;
+  }
+
+  /// A code of one of `user`'s apps whose last step is behind the current one (marked used
+  /// now), or nullopt when every app was used in this step.
+  std::optional<std::string> Code(const std::string& user) {
+    const std::int64_t step = static_cast<std::int64_t>(std::time(nullptr)) / 30;
+    std::lock_guard lock(mu_);
+    auto it = apps_.find(user);
+    if (it == apps_.end()) return std::nullopt;
+    for (auto& app : it->second) {
+      if (app.last_step >= step) continue;
+      app.last_step = step;
+      return Hotp(app.key, step);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  struct App {
+    std::string key;
+    std::int64_t last_step;
+  };
+  std::mutex mu_;
+  std::map<std::string, std::vector<App>> apps_;
+};
+
 std::string TargetOf(const Origin& origin, const std::string& url) {
   if (url.rfind(origin.text, 0) == 0) {
     std::string t = url.substr(origin.text.size());
@@ -134,6 +220,8 @@ class Runner {
   Origin origin_;
   Endpoints ep_;
   std::unique_ptr<Jwks> jwks_;
+  std::unique_ptr<TotpApps> totp_;
+  std::atomic<std::uint64_t> next_user_{0};
   std::atomic<int> phase_{static_cast<int>(Phase::kSetup)};
   std::atomic<std::int64_t> measure_start_ns_{0};
   std::atomic<std::int64_t> rate_start_ns_{0};
@@ -204,7 +292,32 @@ asio::awaitable<std::string> Runner::Browse(Vu& vu, const std::string& start, bo
       co_return std::string();
     }
     vu.jar.Store(r.set_cookies, target);
-    if (r.status == 200 && allow_login && HiddenInput(r.body, "flow") && HiddenInput(r.body, "csrf")) {
+    if (r.status == 200 && allow_login && totp_ && PathOf(target) == "/mfa" &&
+        HiddenInput(r.body, "flow") && HiddenInput(r.body, "csrf")) {
+      // Our second step: a code of one of the person's authenticator apps.
+      auto code = totp_->Code(vu.username);
+      if (!code) {
+        result.error = "mfa: every authenticator app of the user was used in this time step";
+        co_return std::string();
+      }
+      Call post;
+      post.method = http::verb::post;
+      post.target = "/mfa";
+      post.cookie = vu.jar.HeaderFor(post.target);
+      post.form = Form({{"flow", *HiddenInput(r.body, "flow")},
+                        {"csrf", *HiddenInput(r.body, "csrf")},
+                        {"method", "totp"},
+                        {"code", *code}});
+      const std::int64_t t0 = NowNs();
+      r = co_await vu.browser.Send(post);
+      result.step_ns[kLoginSubmit] += NowNs() - t0;
+      ++result.hops;
+      if (!r.ok()) {
+        result.error = "mfa: " + r.error;
+        co_return std::string();
+      }
+      vu.jar.Store(r.set_cookies, post.target);
+    } else if (r.status == 200 && allow_login && HiddenInput(r.body, "flow") && HiddenInput(r.body, "csrf")) {
       // Our hosted sign-in page: submit the password form (the page contract of tests/e2e).
       Call post;
       post.method = http::verb::post;
@@ -418,6 +531,8 @@ asio::awaitable<OpResult> Runner::Op(Vu& vu, Stats& stats) {
   }
   if (o_.scenario == "login") {
     vu.jar.Clear();
+    // Each sign-in is the next person's, so that their apps' time steps spread over the VUs.
+    if (totp_) vu.username = o_.user_prefix + std::to_string(next_user_.fetch_add(1) % std::max(1, o_.users));
     co_return co_await CodeFlow(vu, stats, true, false);
   }
   co_return co_await Get(vu, stats);
@@ -496,6 +611,7 @@ json::object Percentiles(std::vector<std::uint32_t>& v) {
 
 json::object Runner::Run() {
   Discover();
+  if (!o_.totp_file.empty()) totp_ = TotpApps::Load(o_.totp_file);
   const int threads = std::max(1, std::min(o_.threads, o_.concurrency));
   std::vector<std::unique_ptr<asio::io_context>> ios;
   std::vector<Stats> stats(static_cast<std::size_t>(threads));

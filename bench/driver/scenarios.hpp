@@ -8,7 +8,8 @@
 //   refresh  refresh-token grant with rotation; each VU gets its first refresh token before the
 //            run and always presents the newest one
 //   login    sign-in from scratch: a new cookie jar, /authorize, the login page, the password
-//            form, the callback, the token exchange and the ID token check
+//            form, with --totp-file the second step (a TOTP code of one of the person's
+//            authenticator apps), the callback, the token exchange and the ID token check
 //   get      one cacheable GET (discovery, JWKS)
 //
 // Closed loop (each VU starts its next operation when the last ends) or, with a rate, open loop:
@@ -51,6 +52,10 @@ struct Options {
   std::uint64_t max_ops = 1'000'000;
   int threads = 1;
   int setup_parallel = 2;  // VUs that sign in at once before the run
+  // login: the people's authenticator apps, a JSON object {username: [{secret: BASE32, step:
+  // the last time step used}]}. A step is accepted once per app (RFC 6238 §5.2), so each
+  // sign-in takes an app whose last step is behind the current one.
+  std::string totp_file;
   std::vector<Watched> watched;
 };
 

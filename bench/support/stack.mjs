@@ -6,10 +6,11 @@
 // under the bench's temporary folder, and the binaries taken from a snapshot of build/ so that
 // a rebuild during the run cannot swap them.
 import { spawn, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../tests/e2e/support/ports.mjs';
+import { Agent, hiddenInput } from '../../tests/e2e/support/browser.mjs';
 export { freePort };
 
 export const SERVICES = ['auth', 'mfa', 'delivery', 'token', 'gateway'];
@@ -112,10 +113,22 @@ export const benchSecret = (name) => `${name}-secret-${'0123456789abcdef'.repeat
  * scenarios (bench-cc, bench-rs256, bench-es256, client_secret_basic). Returns the clients by
  * short name with their secrets.
  */
-export function seedOurs(stack, { users, password, redirectUri }) {
+export async function seedOurs(stack, { users, password, redirectUri, mfaUsers = 0, appsPerUser = 0 }) {
   for (let i = 0; i < users; i++) {
     idpctl(stack, ['users', 'create', '--username', `bench-user-${i}`, '--email', `bench-user-${i}@example.com`,
       '--name', `Bench User ${i}`, '--password-stdin'], `${password}\n`);
+  }
+  // People who sign in with an authenticator app (scenario 4), each with several apps: a time
+  // step is accepted once per app, and the sign-ins of one 30-second step need that many.
+  const apps = {};
+  for (let i = 0; i < mfaUsers; i++) {
+    const username = `bench-mfa-${i}`;
+    idpctl(stack, ['users', 'create', '--username', username, '--password-stdin'], `${password}\n`);
+    apps[username] = await enrolApps(stack, username, password, appsPerUser);
+  }
+  if (mfaUsers > 0) {
+    stack.totpFile = path.join(stack.dir, 'totp-apps.json');
+    writeFileSync(stack.totpFile, JSON.stringify(apps));
   }
   const add = (name, extra) => ({
     ...idpctl(stack, ['clients', 'add', '--id', `bench-${name}`, '--name', `bench ${name}`,
@@ -128,6 +141,61 @@ export function seedOurs(stack, { users, password, redirectUri }) {
     rs256: add('rs256', ['--alg', 'RS256']),
     es256: add('es256', ['--alg', 'ES256']),
   };
+}
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, '')) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { bits -= 8; out.push((value >>> bits) & 0xff); }
+  }
+  return Buffer.from(out);
+}
+
+/** The RFC 6238 code (SHA-1, 6 digits) of `secret` (base32) at time step `step`. */
+function totp(secret, step) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(msg).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+/**
+ * Signs `username` in at the portal and sets up `count` authenticator apps on the account page,
+ * as a person would (the page contract of tests/e2e). Returns [{secret, step}], step being the
+ * time step of the code that confirmed each app (the service accepts only later ones).
+ */
+async function enrolApps(stack, username, password, count) {
+  const agent = new Agent();
+  const at = (p) => new URL(p, stack.issuer);
+  const start = await agent.request(at('/login'));
+  const page = await agent.request(at(start.headers.get('location')));
+  const signedIn = await agent.request(at('/login'), { method: 'POST', form: {
+    flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), username, password } });
+  if (signedIn.status !== 303) throw new Error(`bench: ${username} could not sign in (${signedIn.status})`);
+  const account = await agent.request(at('/account/mfa'));
+  const csrf = hiddenInput(account.text_, 'csrf');
+  const apps = [];
+  for (let n = 0; n < count; n++) {
+    const setup = await agent.request(at('/account/mfa/totp'), { method: 'POST', form: { csrf } });
+    const secret = setup.text_.match(/<code class="secret"[^>]*>([A-Z2-7]+)<\/code>/)?.[1];
+    if (!secret) throw new Error(`bench: no authenticator app set-up page for ${username} (${setup.status})`);
+    // The previous step's code (the service allows one step of clock drift): the current step
+    // stays free for the first sign-in with this app.
+    const step = Math.floor(Date.now() / 1000 / 30) - 1;
+    const confirmed = await agent.request(at('/account/mfa/totp/confirm'), { method: 'POST', form: {
+      csrf, factor_id: hiddenInput(setup.text_, 'factor_id'), code: totp(secret, step), label: `app ${n + 1}` } });
+    if (confirmed.status !== 200 || !/role="status"/.test(confirmed.text_)) {
+      throw new Error(`bench: app ${n + 1} of ${username} was not confirmed (${confirmed.status})`);
+    }
+    apps.push({ secret, step });
+  }
+  return apps;
 }
 
 /** The same clients for the reference (bench/reference/server.mjs reads them from REF_CLIENTS). */
