@@ -1,9 +1,11 @@
-// Bad input: malformed HTTP, oversized headers and bodies, invalid UTF-8, unknown parameters.
-// Each gets a clear 4xx and the gateway keeps serving.
+// Bad input: malformed HTTP, oversized headers and bodies, invalid UTF-8, unknown parameters,
+// return addresses slipped into the query. Each gets a clear 4xx (or is ignored) and the gateway
+// keeps serving.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startStack, stopStack } from './support/stack.mjs';
+import { startStack, stopStack, idpctl } from './support/stack.mjs';
+import { Agent, hiddenInput } from './support/browser.mjs';
 
 let stack;
 before(async () => { stack = await startStack('e2e_bad'); });
@@ -76,4 +78,24 @@ test('unknown paths get a 404 page and unknown methods 405', async () => {
   assert.match(await res.text(), /role="alert"/);
   const del = await fetch(`${stack.issuer}/authorize`, { method: 'DELETE' });
   assert.equal(del.status, 405);
+});
+
+test('no open redirect: a return address in the query is ignored, the portal is where a sign-in lands', async () => {
+  idpctl(stack, ['users', 'create', '--username', 'rory', '--password-stdin'], 'rory has a long password\n');
+  for (const query of ['return=https://evil.example/', 'return_to=//evil.example/x', 'next=https:%2F%2Fevil.example',
+    'redirect_uri=https://evil.example/cb', 'continue=/\\evil.example']) {
+    const agent = new Agent();
+    const start = await agent.request(new URL(`/login?${query}`, stack.issuer));
+    assert.equal(start.status, 303);
+    assert.ok(!start.headers.get('location').includes('evil'), `${query}: ${start.headers.get('location')}`);
+    const page = await agent.request(new URL(start.headers.get('location'), stack.issuer));
+    assert.equal(page.status, 200);
+    const done = await agent.request(new URL('/login', stack.issuer), { method: 'POST', form: {
+      flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), username: 'rory', password: 'rory has a long password' } });
+    assert.equal(done.status, 303);
+    const landed = new URL(done.headers.get('location'), stack.issuer);
+    assert.equal(landed.origin, stack.issuer, `${query}: sent to ${landed}`);
+    assert.equal(landed.pathname, '/');
+  }
+  await stillServing();
 });
