@@ -107,10 +107,11 @@ Result<PasswordCheck> AuthService::VerifyPassword(const std::string& username,
           // One notice per lock: the key names the account and the second it locked.
           Mail mail;
           mail.kind = MailKind::kAccountLocked;
-          mail.idempotency_key = "auth-locked:" + crypto::HexEncode(crypto::Sha256(subject)).substr(0, 32) + ":" +
-                                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                    std::chrono::system_clock::now().time_since_epoch())
-                                                    .count());
+          const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+              std::chrono::system_clock::now().time_since_epoch());
+          mail.idempotency_key = "auth-locked:" +
+                                 crypto::HexEncode(crypto::Sha256(subject)).substr(0, 32) + ":" +
+                                 std::to_string(now.count());
           mail.to_address = account->email;
           mail.to_name = account->name;
           mail.valid_for = lockout_.lock;

@@ -61,9 +61,9 @@ class GrpcMailer final : public Mailer {
       std::unique_ptr<Call> done(call);
       if (!st.ok()) {
         log::Warn("email not queued", {{"request_id", done->request_id},
-                                                {"template", KindName(done->kind)},
-                                                {"grpc_code", static_cast<int>(st.error_code())},
-                                                {"error", st.error_message()}});
+                                       {"template", KindName(done->kind)},
+                                       {"grpc_code", static_cast<int>(st.error_code())},
+                                       {"error", st.error_message()}});
       } else if (done->resp.refusal() != dv1::REFUSAL_UNSPECIFIED) {
         log::Warn("email refused by delivery",
                   {{"request_id", done->request_id},
@@ -71,8 +71,8 @@ class GrpcMailer final : public Mailer {
                    {"refusal", dv1::Refusal_Name(done->resp.refusal())}});
       } else {
         log::Info("email queued", {{"request_id", done->request_id},
-                                            {"template", KindName(done->kind)},
-                                            {"message_id", done->resp.message_id()}});
+                                   {"template", KindName(done->kind)},
+                                   {"message_id", done->resp.message_id()}});
       }
     });
   }

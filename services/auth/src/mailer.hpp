@@ -1,7 +1,7 @@
 #pragma once
-/// @file auth's view of the delivery service: the password emails and the lockout notice. Sending is fire-and-forget
-/// so that a caller never waits for the email to be queued (the reset answer must take the same
-/// time whether or not an account matched).
+/// @file auth's view of the delivery service: the password emails and the lockout notice.
+/// Sending is fire-and-forget so that a caller never waits for the email to be queued (the reset
+/// answer must take the same time whether or not an account matched).
 
 #include <chrono>
 #include <memory>

@@ -278,7 +278,8 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
       auto r = ErrorPage(ctx, req, 429, "Too many wrong codes",
                          "Verification is paused for your account after too many wrong codes.",
                          Translate(Lang(ctx, req),
-                                   minutes == 1 ? "Try again in {0} minute." : "Try again in {0} minutes.",
+                                   minutes == 1 ? "Try again in {0} minute."
+                                                : "Try again in {0} minutes.",
                                    {std::to_string(minutes)}));
       r.SetHeader("Retry-After", std::to_string(wait));
       co_return r;
