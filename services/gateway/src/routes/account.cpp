@@ -181,6 +181,19 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     if (!view) co_return UpstreamErrorPage(ctx, req, view.error());
     co_return Page(ctx.pages.In(Lang(ctx, req)).TotpSetup(*view));
   }
+  // A form posted again (a double submit, the back button) whose factor is already active:
+  // said so, and nothing is done twice.
+  const std::string posted_factor = form->Get("factor_id").value_or("");
+  bool posted_active = false;
+  for (const auto& f : factors->factors()) {
+    posted_active = posted_active || (f.active() && !posted_factor.empty() && f.id() == posted_factor);
+  }
+  if (path == "/account/mfa/totp/confirm" && posted_active) {
+    co_return co_await Overview(ctx, req, session, "Your authenticator app is set up.", "");
+  }
+  if (path == "/account/mfa/verify" && posted_active) {
+    co_return co_await Overview(ctx, req, session, "This method is already set up.", "");
+  }
   if (path == "/account/mfa/totp/confirm") {
     mfa::v1::ConfirmTotpEnrolmentRequest confirm;
     confirm.set_subject(session.subject);
@@ -323,8 +336,9 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
       co_return co_await Overview(ctx, req, session, "", r.error().message);
     }
     if (!r && r.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, r.error());
-    co_return co_await Overview(ctx, req, session, r ? "The method was removed." : "",
-                                r ? "" : "That method was already removed.");
+    // Gone either way (a second click finds it removed): said as news, not as an error.
+    co_return co_await Overview(ctx, req, session,
+                                r ? "The method was removed." : "That method was already removed.", "");
   }
   if (path == "/account/mfa/recovery") {
     if (!has_factor) {

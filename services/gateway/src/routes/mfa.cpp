@@ -24,7 +24,10 @@ Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::
   auto flow = co_await ctx.sessions.GetFlow(id);
   if (!flow) {
     out.error = UpstreamErrorPage(ctx, req, flow.error());
-  } else if (!*flow || (*flow)->subject.empty() ||
+  } else if (!*flow) {
+    // Finished already (the form posted twice, the back button): on, or expired.
+    out.error = co_await GoneFlowPage(ctx, req, id);
+  } else if ((*flow)->subject.empty() ||
              req.Cookie(ctx.cookies.browser).value_or("") != (*flow)->browser) {
     out.error = FlowExpiredPage(ctx, req);
   } else {
