@@ -1,6 +1,7 @@
 // Bad input on the hosted pages that a person, not an attacker, sends: a form posted twice (a
 // double click, a resubmit: the same CSRF token and fields again), the back button after a
-// sign-in (in Chromium), and pages kept out of caches.
+// sign-in (in Chromium), pages kept out of caches, the validity of a password link as
+// configured (auth.reset_ttl), and the mfa service's refusals shown in Dutch on a Dutch page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -266,6 +267,54 @@ test('pages with forms or personal data are never cached (Cache-Control: no-stor
   const setup = await agent.request(at('/account/mfa/totp'), { method: 'POST', form: { csrf } });
   assert.match(setup.text_, /Secret key/);
   assert.match(setup.headers.get('cache-control') ?? '', /\bno-store\b/, 'the setup page is not cached');
+});
+
+test('the password pages say how long a link works as auth.reset_ttl is set (1 hour here), in English and Dutch', async () => {
+  for (const [lang, works, once] of [
+    ['en', /It works for 1 hour\./, /A link works once, for 1 hour\./],
+    ['nl', /De link werkt 1 uur\./, /Een link werkt één keer, 1 uur lang\./]]) {
+    const agent = new Agent();
+    const headers = { 'accept-language': lang };
+    const form = await agent.request(at('/password/forgot'), { headers });
+    const sent = await agent.request(at('/password/forgot'), { method: 'POST', headers,
+      form: { csrf: hiddenInput(form.text_, 'csrf'), username: 'ada' } });
+    assert.equal(sent.status, 200);
+    assert.match(sent.text_, works);
+    assert.doesNotMatch(sent.text_, /30 minut/);
+    const invalid = await agent.request(at('/password/reset?token=not-a-token'), { headers });
+    assert.equal(invalid.status, 410);
+    assert.match(invalid.text_, once);
+  }
+});
+
+test("the mfa service's refusals are shown in Dutch on a Dutch page", async () => {
+  const agent = new Agent();
+  const headers = { 'accept-language': 'nl-NL,nl;q=0.9' };
+  const start = await agent.request(at('/account/mfa'), { headers });
+  const page = await agent.request(at(start.headers.get('location')), { headers });
+  assert.match(page.text_, /Gebruikersnaam/);
+  const signedInRes = await agent.request(at('/login'), { method: 'POST', headers, form: {
+    flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf'), username: 'ada', password: people.ada.password } });
+  assert.equal(signedInRes.status, 303);
+  const account = await agent.request(at('/account/mfa'), { headers });
+  assert.equal(account.status, 200);
+  // The countries in Dutch.
+  assert.match(account.text_, /<option value="NL">Nederland<\/option>/);
+  assert.match(account.text_, /<option value="US">Verenigde Staten<\/option>/);
+  assert.match(account.text_, /<option value="">Kies een land<\/option>/);
+  const csrf = hiddenInput(account.text_, 'csrf');
+  const brazil = await agent.request(at('/account/mfa/sms'), { method: 'POST', headers,
+    form: { csrf, destination: '+55 11 91234 5678', country: '' } });
+  assert.match(brazil.text_, /role="alert" id="phone-error">Sms-berichten kunnen niet naar nummers in Brazilië worden gestuurd\. Gebruik de authenticator-app of e-mail\.</);
+  const letters = await agent.request(at('/account/mfa/sms'), { method: 'POST', headers,
+    form: { csrf, destination: '06 CALL ME', country: 'NL' } });
+  assert.match(letters.text_, /role="alert" id="phone-error">Een telefoonnummer heeft geen letters: voer alleen de cijfers in\.</);
+  const email = await agent.request(at('/account/mfa/email'), { method: 'POST', headers, form: { csrf, destination: 'ada at example' } });
+  assert.match(email.text_, /role="alert" id="email-error">Voer een e-mailadres in, zoals naam@example\.com\.</);
+  // The same in English for an English page.
+  const en = await agent.request(at('/account/mfa/sms'), { method: 'POST', form: { csrf, destination: '+55 11 91234 5678', country: '' } });
+  assert.match(en.text_, /role="alert" id="phone-error">Text messages cannot be sent to numbers in Brazil\./);
+  assert.deepEqual(factorTypes('ada'), [], 'nothing created');
 });
 
 test('the back button after a sign-in with MFA, in Chromium: on to the application, still signed in, nothing half-done', async () => {

@@ -43,6 +43,9 @@ struct GatewayConfig {
   /// "Forgot your password?" posts per source address per `password_reset_window`.
   int password_reset_per_address = 5;
   std::chrono::seconds password_reset_window{15 * 60};
+  /// How long a "Forgot your password?" link works: auth's own key (auth.reset_ttl), so that
+  /// the pages say what auth does.
+  std::chrono::seconds password_reset_ttl{30 * 60};
 };
 
 /// Why `color` cannot be the accent (not "#rrggbb", or white text on it would not meet WCAG

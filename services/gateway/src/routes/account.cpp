@@ -5,6 +5,9 @@
 
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
+#include "idp/phone/phone.hpp"
+
+#include <algorithm>
 
 #include <ctime>
 
@@ -52,7 +55,14 @@ Awaitable<Response> OverviewWith(Context& ctx, const Request& req, const Session
     }
   }
   view.advice = methods < 2;
+  // The country names in the page's language, in its order.
+  const std::string lang = Lang(ctx, req);
   view.countries = ctx.config.sms_countries;
+  if (lang != "en") {
+    for (auto& c : view.countries) c.name = phone::CountryName(c.code, lang);
+    std::sort(view.countries.begin(), view.countries.end(),
+              [](const CountryOption& a, const CountryOption& b) { return a.name < b.name; });
+  }
   if (view.default_region.empty()) view.default_region = ctx.config.default_phone_region;
   auto browsers = co_await ctx.upstreams.ListBrowsers(CallerOf(req), session.subject);
   if (browsers) {
