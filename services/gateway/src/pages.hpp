@@ -132,8 +132,8 @@ struct TotpSetupView {
 /// After a person's first method: the recovery codes (once), then a second, different method
 /// (the authenticator app and email preferred), or skip.
 struct SecondMethodView {
-  std::string title;    ///< "Your authenticator app is set up"
-  std::string message;  ///< role="status"
+  std::string title;    ///< what the page is for: "Make sure you can always get in"
+  std::string message;  ///< role="status": what was just set up
   std::string error;
   std::string csrf;
   std::string flow;     ///< set during a sign-in

@@ -106,10 +106,11 @@ Awaitable<Result<std::optional<std::string>>> FirstMethodPage(Context& ctx, cons
   }
   if (methods != 1) co_return Out(std::optional<std::string>());
   SecondMethodView view;
-  view.title = first == "totp"    ? "Your authenticator app is set up"
-               : first == "email" ? "Your email address is set up"
-                                  : "Your mobile number is set up";
-  view.message = first == "totp" ? "Your authenticator app is set up." : "The new method is set up.";
+  // The status line says what was set up; the heading says what the page is for.
+  view.title = "Make sure you can always get in";
+  view.message = first == "totp"    ? "Your authenticator app is set up."
+                 : first == "email" ? "Your email address is set up."
+                                    : "Your mobile number is set up.";
   view.csrf = session.csrf;
   if (!recovery_left) {
     auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(CallerOf(req), session.subject);
