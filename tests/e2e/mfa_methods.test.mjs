@@ -131,7 +131,7 @@ test('keep_two_methods: the second-to-last method stays; a national mobile numbe
   const sent = await agent.request(new URL('/account/mfa/sms', stack.issuer), { method: 'POST',
     form: { csrf, destination: '06-1234 5678', country: 'NL' } });
   assert.equal(sent.status, 200, sent.text_);
-  assert.match(sent.text_, /We sent a 6-digit code to <strong>\+31 \u2022\u2022\u2022 \u2022\u2022\u2022 78<\/strong>/);
+  assert.match(sent.text_, /We sent a 6-digit code to <strong class="destination">\+31 \u2022\u2022\u2022 \u2022\u2022\u2022 78<\/strong>/);
   await waitFor(() => sms.accepted().length >= 1, 15000, 'the enrolment SMS');
   assert.equal(sms.accepted()[0].form.To, '+31612345678');
   const ok = await agent.request(new URL('/account/mfa/verify', stack.issuer), { method: 'POST', form: {
@@ -162,7 +162,8 @@ test('a first method on the account page: recovery codes, then the app offered',
   await sink.waitForCount(before + 1, 15000);
   const ok = await agent.request(new URL('/account/mfa/verify', stack.issuer), { method: 'POST', form: {
     csrf, factor_id: hiddenInput(sent.text_, 'factor_id'), code: emailCode(sink.messages[before]) } });
-  assert.match(ok.text_, /<h1>Your email address is set up<\/h1>/);
+  // Said once: the status line, under a heading that says what the page is for.
+  assert.match(ok.text_, /<h1>Make sure you can always get in<\/h1>\n<p class="notice" role="status">Your email address is set up\.<\/p>/);
   assert.equal(recoveryCodes(ok.text_).length, 10);
   assert.match(ok.text_, /<form method="post" action="\/account\/mfa\/totp">/);
   assert.doesNotMatch(ok.text_, /action="\/account\/mfa\/email"/, 'a different method');

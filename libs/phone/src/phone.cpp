@@ -200,25 +200,43 @@ PhoneResult Parse(std::string_view raw, const ParseOptions& options) {
   return out;
 }
 
-std::string CountryName(std::string_view region) {
+std::string CountryName(std::string_view region) { return CountryName(region, "en"); }
+
+std::string CountryName(std::string_view region, std::string_view lang) {
   const std::string code(region);
   if (code.size() != 2) return code;
   icu::Locale locale("", code.c_str());
   icu::UnicodeString name;
-  locale.getDisplayCountry(icu::Locale::getEnglish(), name);
+  const std::string language(lang);
+  locale.getDisplayCountry(icu::Locale(language.c_str()), name);
   std::string out;
   name.toUTF8String(out);
+  // ICU answers the code itself when it has no name in that language.
+  if ((out.empty() || out == code) && lang != "en") return CountryName(region, "en");
   return out.empty() ? code : out;
 }
 
-bool IsSupportedRegion(std::string_view region) {
+namespace {
+
+const std::set<std::string, std::less<>>& SupportedRegions() {
   static const std::set<std::string, std::less<>> kRegions = [] {
     std::set<std::string> r;
     Util().GetSupportedRegions(&r);
     return std::set<std::string, std::less<>>(r.begin(), r.end());
   }();
-  return kRegions.count(region) != 0;
+  return kRegions;
 }
+
+}  // namespace
+
+std::string RegionOfCountryInSentence(std::string_view name) {
+  for (const auto& region : SupportedRegions()) {
+    if (CountryInSentence(region) == name) return region;
+  }
+  return {};
+}
+
+bool IsSupportedRegion(std::string_view region) { return SupportedRegions().count(region) != 0; }
 
 Result<std::set<std::string>> ParseRegionList(std::string_view list) {
   std::set<std::string> out;

@@ -102,6 +102,7 @@ int RunApp(const Config& config) {
       static_cast<int>(config.GetInt("gateway.password_reset_per_address", 5));
   gc.password_reset_window =
       config.GetSeconds("gateway.password_reset_window", gc.password_reset_window);
+  gc.password_reset_ttl = config.GetSeconds("auth.reset_ttl", gc.password_reset_ttl);
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
                       gc.secure_cookies ? "__Host-idp_remember" : "idp_remember",

@@ -43,6 +43,9 @@ struct GatewayConfig {
   /// "Forgot your password?" posts per source address per `password_reset_window`.
   int password_reset_per_address = 5;
   std::chrono::seconds password_reset_window{15 * 60};
+  /// How long a "Forgot your password?" link works: auth's own key (auth.reset_ttl), so that
+  /// the pages say what auth does.
+  std::chrono::seconds password_reset_ttl{30 * 60};
 };
 
 /// Why `color` cannot be the accent (not "#rrggbb", or white text on it would not meet WCAG
@@ -216,6 +219,13 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
 Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow);
 /// The page for a flow that expired or belongs to another browser.
 Response FlowExpiredPage(const Context& ctx, const Request& req);
+/// For flow `flow_id` that finished in this browser, whose person is still signed in: the
+/// redirect on (the application's home, or the portal page), so that a form posted twice or
+/// reached with the back button leads on; nullopt otherwise.
+Awaitable<std::optional<Response>> FinishedFlowRedirect(Context& ctx, const Request& req,
+                                                        const std::string& flow_id);
+/// FinishedFlowRedirect, or else FlowExpiredPage.
+Awaitable<Response> GoneFlowPage(Context& ctx, const Request& req, const std::string& flow_id);
 
 /// After the password (or for a step-up of a live session): sends the person to the second
 /// step, or, when a second factor is required and they have none, to enrol one. Returns

@@ -132,8 +132,8 @@ struct TotpSetupView {
 /// After a person's first method: the recovery codes (once), then a second, different method
 /// (the authenticator app and email preferred), or skip.
 struct SecondMethodView {
-  std::string title;    ///< "Your authenticator app is set up"
-  std::string message;  ///< role="status"
+  std::string title;    ///< what the page is for: "Make sure you can always get in"
+  std::string message;  ///< role="status": what was just set up
   std::string error;
   std::string csrf;
   std::string flow;     ///< set during a sign-in
@@ -201,9 +201,10 @@ class Pages {
   // Password self-service.
   std::string ForgotPassword(const std::string& csrf, const std::string& username,
                              const std::string& error) const;
-  std::string ForgotPasswordSent() const;
+  /// `valid_for`: seconds a reset link works (auth.reset_ttl), said in words.
+  std::string ForgotPasswordSent(long long valid_for) const;
   std::string ResetPassword(const ResetPasswordView& view) const;
-  std::string PasswordLinkInvalid() const;
+  std::string PasswordLinkInvalid(long long valid_for) const;
   std::string PasswordChanged(bool invite) const;
   std::string AccountPassword(const AccountPasswordView& view) const;
   /// OAuth 2.0 Form Post Response Mode: a form of `fields` posted to `action` by a script.

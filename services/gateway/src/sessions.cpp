@@ -48,6 +48,10 @@ std::string FlowKey(const std::string& id) {
   return "gw:flow:" + crypto::Base64UrlEncode(crypto::Sha256(id));
 }
 
+std::string FinishedFlowKey(const std::string& id) {
+  return "gw:flow-done:" + crypto::Base64UrlEncode(crypto::Sha256(id));
+}
+
 std::string Str(const json::object& o, const char* k) {
   const auto* v = o.if_contains(k);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -308,6 +312,40 @@ boost::asio::awaitable<Status> SessionStore::DeleteFlow(const std::string& id) {
   auto op = [&] { return CheckReply(redis_.Command({"DEL", key})); };
   Status st = co_await RunBlocking(pool_, op);
   co_return st;
+}
+
+boost::asio::awaitable<Status> SessionStore::MarkFlowFinished(const std::string& id,
+                                                              const FinishedFlow& done) {
+  std::string key = FinishedFlowKey(id);
+  std::string value = json::serialize(json::object{{"browser", done.browser},
+                                                   {"subject", done.subject},
+                                                   {"client_id", done.client_id},
+                                                   {"return_to", done.return_to}});
+  std::string ttl = std::to_string(policy_.flow.count());
+  auto op = [&] { return CheckReply(redis_.Command({"SET", key, value, "EX", ttl})); };
+  Status st = co_await RunBlocking(pool_, op);
+  co_return st;
+}
+
+boost::asio::awaitable<Result<std::optional<FinishedFlow>>> SessionStore::GetFinishedFlow(
+    const std::string& id) {
+  using R = Result<std::optional<FinishedFlow>>;
+  if (id.empty() || id.size() > 128) co_return R(std::optional<FinishedFlow>{});
+  std::string key = FinishedFlowKey(id);
+  auto op = [&] { return redis_.Command({"GET", key}); };
+  Result<store::RedisReply> reply = co_await RunBlocking(pool_, op);
+  if (!reply) co_return R(reply.error());
+  if (reply->type != store::RedisReply::Type::kString) co_return R(std::optional<FinishedFlow>{});
+  std::error_code ec;
+  auto parsed = json::parse(reply->str, ec);
+  if (ec || !parsed.is_object()) co_return R(std::optional<FinishedFlow>{});
+  const auto& o = parsed.as_object();
+  FinishedFlow done;
+  done.browser = Str(o, "browser");
+  done.subject = Str(o, "subject");
+  done.client_id = Str(o, "client_id");
+  done.return_to = Str(o, "return_to");
+  co_return R(std::optional<FinishedFlow>(std::move(done)));
 }
 
 boost::asio::awaitable<Status> SessionStore::UpdateFlow(const std::string& id, const Flow& flow) {

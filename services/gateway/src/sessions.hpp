@@ -89,6 +89,15 @@ struct Flow {
   std::int64_t enrolled_at = 0;
 };
 
+/// What is kept of a sign-in after it finished, for as long as the flow could have lived: a
+/// replay of its forms (a double submit, the back button) is sent on instead of failing.
+struct FinishedFlow {
+  std::string browser;    ///< the browser cookie that started it
+  std::string subject;    ///< who signed in
+  std::string client_id;  ///< the application it signed in to ("" : the portal)
+  std::string return_to;  ///< the portal flow's local return page
+};
+
 struct SessionPolicy {
   std::chrono::seconds idle{3600};
   std::chrono::seconds absolute{24 * 3600};
@@ -125,6 +134,9 @@ class SessionStore {
   boost::asio::awaitable<Result<std::string>> CreateFlow(const Flow& flow);
   boost::asio::awaitable<Result<std::optional<Flow>>> GetFlow(const std::string& id);
   boost::asio::awaitable<Status> DeleteFlow(const std::string& id);
+  /// Remembers that flow `id` finished (see FinishedFlow); the flow itself is deleted apart.
+  boost::asio::awaitable<Status> MarkFlowFinished(const std::string& id, const FinishedFlow& done);
+  boost::asio::awaitable<Result<std::optional<FinishedFlow>>> GetFinishedFlow(const std::string& id);
   /// Rewrites a flow, keeping its remaining lifetime (the pre-MFA step never outlives it).
   boost::asio::awaitable<Status> UpdateFlow(const std::string& id, const Flow& flow);
 

@@ -4,6 +4,8 @@
 
 #include "gateway_templates.hpp"
 
+#include "idp/phone/phone.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -52,6 +54,76 @@ TEST_CASE("every text the templates mark has a Dutch translation") {
     }
   }
   CHECK(count > 80);
+}
+
+TEST_CASE("texts of the mfa service and the phone checks are shown in Dutch") {
+  // mfa's refusals of a code request (delivery's refusal reasons in words) and its rules.
+  for (const char* english :
+       {"A code was sent a moment ago. Wait a little before asking for another.",
+        "Codes by text message cannot be sent right now. Use another method.",
+        "Text messages cannot be sent to this country. Use the authenticator app or email.",
+        "This way of sending codes is not available. Use another method.",
+        "The code could not be sent. Use another method.",
+        "You need at least two ways to verify it's you, so this one cannot be removed. Add "
+        "another method first, then remove this one.",
+        "Enter an email address, like name@example.com.",
+        "Enter your mobile number with its country code, like +31 6 12345678.",
+        "password must be valid UTF-8 text without control characters",
+        "password is too common (it appears in lists of leaked passwords); choose another"}) {
+    INFO(english);
+    CHECK(TranslateServiceText("nl", english) != english);
+    CHECK(TranslateServiceText("en", english) == english);
+  }
+  // Whatever libs/phone says about a number, as mfa passes it on.
+  idp::phone::ParseOptions options;
+  options.default_region = "NL";
+  options.require_mobile = true;
+  options.allowed_regions = {"NL", "US", "DE"};
+  int refused = 0;
+  for (const char* typed : {"", "06 CALL ME", "06#1234", "12", "+999 123 4567", "+31 6 1234",
+                            "+31 6 1234 5678 9012 3456", "+55 11 91234 5678", "+31 20 123 4567",
+                            "0800 0123", "+49 30 1234", "+1 202 555 01", "+31 1234 56789012",
+                            "+44 7911 123456", "+49 30 12345678"}) {
+    auto parsed = idp::phone::Parse(typed, options);
+    if (parsed) continue;
+    ++refused;
+    INFO(typed << ": " << parsed.error().message);
+    CHECK(TranslateServiceText("nl", parsed.error().message) != parsed.error().message);
+  }
+  CHECK(refused >= 10);
+  // A value inside: the country is said in Dutch too.
+  CHECK(TranslateServiceText("nl", "Text messages cannot be sent to numbers in Brazil. Use the "
+                                   "authenticator app or email instead.") ==
+        "Sms-berichten kunnen niet naar nummers in Brazilië worden gestuurd. Gebruik de "
+        "authenticator-app of e-mail.");
+  CHECK(TranslateServiceText("nl", "That is a landline number in the Netherlands: enter a mobile "
+                                   "number.") ==
+        "Dat is een vast nummer in Nederland: voer een mobiel nummer in.");
+  CHECK(TranslateServiceText("nl", "password must be at least 12 characters") ==
+        "Het wachtwoord moet minstens 12 tekens lang zijn.");
+  // Not a known sentence, or not a country: as it came.
+  CHECK(TranslateServiceText("nl", "Numbers in Atlantis are not supported.") ==
+        "Numbers in Atlantis are not supported.");
+  CHECK(TranslateServiceText("nl", "Something new from mfa.") == "Something new from mfa.");
+  CHECK(TranslateServiceText("nl", "") == "");
+}
+
+TEST_CASE("durations are said in words") {
+  CHECK(DurationText("en", 1800) == "30 minutes");
+  CHECK(DurationText("en", 60) == "1 minute");
+  CHECK(DurationText("en", 3600) == "1 hour");
+  CHECK(DurationText("en", 7200) == "2 hours");
+  CHECK(DurationText("en", 5400) == "90 minutes");
+  CHECK(DurationText("en", 90) == "90 seconds");
+  CHECK(DurationText("nl", 1800) == "30 minuten");
+  CHECK(DurationText("nl", 3600) == "1 uur");
+  CHECK(DurationText("nl", 1) == "1 seconde");
+  Pages pages("Portal");
+  CHECK(pages.ForgotPasswordSent(3600).find("It works for 1 hour.") != std::string::npos);
+  CHECK(pages.In("nl").ForgotPasswordSent(7200).find("De link werkt 2 uur.") != std::string::npos);
+  CHECK(pages.PasswordLinkInvalid(900).find("A link works once, for 15 minutes.") != std::string::npos);
+  CHECK(pages.In("nl").PasswordLinkInvalid(1800).find("Een link werkt één keer, 30 minuten lang.") !=
+        std::string::npos);
 }
 
 TEST_CASE("pages render in the chosen language with values escaped") {

@@ -5,6 +5,9 @@
 
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
+#include "idp/phone/phone.hpp"
+
+#include <algorithm>
 
 #include <ctime>
 
@@ -52,7 +55,14 @@ Awaitable<Response> OverviewWith(Context& ctx, const Request& req, const Session
     }
   }
   view.advice = methods < 2;
+  // The country names in the page's language, in its order.
+  const std::string lang = Lang(ctx, req);
   view.countries = ctx.config.sms_countries;
+  if (lang != "en") {
+    for (auto& c : view.countries) c.name = phone::CountryName(c.code, lang);
+    std::sort(view.countries.begin(), view.countries.end(),
+              [](const CountryOption& a, const CountryOption& b) { return a.name < b.name; });
+  }
   if (view.default_region.empty()) view.default_region = ctx.config.default_phone_region;
   auto browsers = co_await ctx.upstreams.ListBrowsers(CallerOf(req), session.subject);
   if (browsers) {
@@ -96,10 +106,11 @@ Awaitable<Result<std::optional<std::string>>> FirstMethodPage(Context& ctx, cons
   }
   if (methods != 1) co_return Out(std::optional<std::string>());
   SecondMethodView view;
-  view.title = first == "totp"    ? "Your authenticator app is set up"
-               : first == "email" ? "Your email address is set up"
-                                  : "Your mobile number is set up";
-  view.message = first == "totp" ? "Your authenticator app is set up." : "The new method is set up.";
+  // The status line says what was set up; the heading says what the page is for.
+  view.title = "Make sure you can always get in";
+  view.message = first == "totp"    ? "Your authenticator app is set up."
+                 : first == "email" ? "Your email address is set up."
+                                    : "Your mobile number is set up.";
   view.csrf = session.csrf;
   if (!recovery_left) {
     auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(CallerOf(req), session.subject);
@@ -180,6 +191,19 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     auto view = co_await StartTotpSetup(ctx, req, session.subject, session.csrf);
     if (!view) co_return UpstreamErrorPage(ctx, req, view.error());
     co_return Page(ctx.pages.In(Lang(ctx, req)).TotpSetup(*view));
+  }
+  // A form posted again (a double submit, the back button) whose factor is already active:
+  // said so, and nothing is done twice.
+  const std::string posted_factor = form->Get("factor_id").value_or("");
+  bool posted_active = false;
+  for (const auto& f : factors->factors()) {
+    posted_active = posted_active || (f.active() && !posted_factor.empty() && f.id() == posted_factor);
+  }
+  if (path == "/account/mfa/totp/confirm" && posted_active) {
+    co_return co_await Overview(ctx, req, session, "Your authenticator app is set up.", "");
+  }
+  if (path == "/account/mfa/verify" && posted_active) {
+    co_return co_await Overview(ctx, req, session, "This method is already set up.", "");
   }
   if (path == "/account/mfa/totp/confirm") {
     mfa::v1::ConfirmTotpEnrolmentRequest confirm;
@@ -323,8 +347,9 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
       co_return co_await Overview(ctx, req, session, "", r.error().message);
     }
     if (!r && r.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, r.error());
-    co_return co_await Overview(ctx, req, session, r ? "The method was removed." : "",
-                                r ? "" : "That method was already removed.");
+    // Gone either way (a second click finds it removed): said as news, not as an error.
+    co_return co_await Overview(ctx, req, session,
+                                r ? "The method was removed." : "That method was already removed.", "");
   }
   if (path == "/account/mfa/recovery") {
     if (!has_factor) {

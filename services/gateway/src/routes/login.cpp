@@ -29,6 +29,41 @@ Response FlowExpiredPage(const Context& ctx, const Request& req) {
                    "Go back to the application, or to the portal, and sign in again.");
 }
 
+/// The local page a portal flow returns to: only our own pages, never an open redirect
+/// (SECURITY §62).
+std::string LocalReturn(const std::string& return_to) {
+  return return_to == "/account/mfa" || return_to == "/account/password" ||
+                 return_to == "/account/sessions"
+             ? return_to
+             : std::string("/");
+}
+
+Awaitable<std::optional<Response>> FinishedFlowRedirect(Context& ctx, const Request& req,
+                                                        const std::string& flow_id) {
+  auto done = co_await ctx.sessions.GetFinishedFlow(flow_id);
+  if (!done || !*done) co_return std::nullopt;
+  const std::string browser = req.Cookie(ctx.cookies.browser).value_or("");
+  if (browser.empty() || !crypto::ConstantTimeEqual(browser, (*done)->browser)) co_return std::nullopt;
+  auto session = co_await CurrentSession(ctx, req);
+  if (!session || !*session || (*session)->subject != (*done)->subject) co_return std::nullopt;
+  // Signed in already: to the application's home (a new authorization there passes by SSO;
+  // the old one's state was spent), or to the portal page the flow was for.
+  std::string to = LocalReturn((*done)->return_to);
+  if (!(*done)->client_id.empty()) {
+    to = "/";
+    auto client = co_await ctx.upstreams.GetClient(CallerOf(req), (*done)->client_id);
+    if (client && !client->client().home_url().empty()) to = client->client().home_url();
+  }
+  log::Info("finished sign-in opened again", {{"request_id", req.request_id}, {"to", to}});
+  co_return SeeOther(to);
+}
+
+Awaitable<Response> GoneFlowPage(Context& ctx, const Request& req, const std::string& flow_id) {
+  auto redirect = co_await FinishedFlowRedirect(ctx, req, flow_id);
+  if (redirect) co_return std::move(*redirect);
+  co_return FlowExpiredPage(ctx, req);
+}
+
 Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::string_view return_to) {
   Flow flow;
   auto browser = req.Cookie(ctx.cookies.browser);
@@ -126,6 +161,12 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
   if (!cookie) co_return UpstreamErrorPage(ctx, req, cookie.error());
   Status flow_deleted = co_await ctx.sessions.DeleteFlow(flow_id);
   (void)flow_deleted;
+  // Its forms may come again (a double submit, the back button): they then lead on, not fail.
+  const FinishedFlow done{flow.browser, session.subject,
+                          flow.authorize ? flow.authorize->client_id : std::string(),
+                          flow.return_to};
+  Status marked = co_await ctx.sessions.MarkFlowFinished(flow_id, done);
+  if (!marked) log::Warn("finished flow not marked", {{"request_id", req.request_id}});
   log::Info("signed in", {{"request_id", req.request_id}, {"subject", session.subject}});
 
   Response r;
@@ -133,10 +174,7 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
     r = co_await CompleteAuthorization(ctx, req, *flow.authorize, session);
   } else {
     // Only our own pages: never an open redirect (SECURITY §62).
-    r = SeeOther(flow.return_to == "/account/mfa" || flow.return_to == "/account/password" ||
-                         flow.return_to == "/account/sessions"
-                     ? flow.return_to
-                     : "/");
+    r = SeeOther(LocalReturn(flow.return_to));
   }
   r.AddHeader("Set-Cookie", SessionCookie(ctx, *cookie, std::nullopt));
   co_return r;
@@ -148,6 +186,11 @@ Awaitable<Response> HandleLoginPage(Context& ctx, Request& req) {
   if (!flow_id) co_return co_await StartPortalFlow(ctx, req, "");
   auto flow = co_await ctx.sessions.GetFlow(*flow_id);
   if (!flow) co_return UpstreamErrorPage(ctx, req, flow.error());
+  if (!*flow) {
+    // A sign-in that finished here (the back button): on to where it went.
+    auto finished = co_await FinishedFlowRedirect(ctx, req, *flow_id);
+    if (finished) co_return std::move(*finished);
+  }
   if (!*flow || req.Cookie(ctx.cookies.browser) != (*flow)->browser) {
     if (*flow && (*flow)->authorize) co_return FlowExpiredPage(ctx, req);
     co_return co_await StartPortalFlow(ctx, req, "");
@@ -169,7 +212,7 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   auto flow_id = form->Get("flow").value_or("");
   auto flow_result = co_await ctx.sessions.GetFlow(flow_id);
   if (!flow_result) co_return UpstreamErrorPage(ctx, req, flow_result.error());
-  if (!*flow_result) co_return FlowExpiredPage(ctx, req);
+  if (!*flow_result) co_return co_await GoneFlowPage(ctx, req, flow_id);
   Flow flow = std::move(**flow_result);
 
   // The flow belongs to this browser, and the form to this flow (SECURITY §58).

@@ -24,7 +24,10 @@ Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::
   auto flow = co_await ctx.sessions.GetFlow(id);
   if (!flow) {
     out.error = UpstreamErrorPage(ctx, req, flow.error());
-  } else if (!*flow || (*flow)->subject.empty() ||
+  } else if (!*flow) {
+    // Finished already (the form posted twice, the back button): on, or expired.
+    out.error = co_await GoneFlowPage(ctx, req, id);
+  } else if ((*flow)->subject.empty() ||
              req.Cookie(ctx.cookies.browser).value_or("") != (*flow)->browser) {
     out.error = FlowExpiredPage(ctx, req);
   } else {
@@ -87,7 +90,10 @@ Awaitable<std::string> DeliveryStatus(Context& ctx, const Request& req, const Fl
     co_return Translate(lang, "The code to {0} could not be sent: try another method.", {to});
   }
   if (s->state() == "sent") {
-    auto ago = std::to_string(std::max<std::int64_t>(0, NowUnix() - s->updated_at()));
+    const std::int64_t seconds = std::max<std::int64_t>(0, NowUnix() - s->updated_at());
+    // "0 s ago" reads like a glitch.
+    if (seconds < 5) co_return Translate(lang, "Code sent to {0} just now.", {to});
+    const std::string ago = std::to_string(seconds);
     co_return Translate(lang, "Code sent to {0} {1} s ago.", {to, ago});
   }
   if (s->state() == "retrying") {
@@ -112,7 +118,8 @@ Response PageResponse(int status, std::string html) {
 /// app is the first), or go on to the application.
 SecondMethodView EnrolNextView(const std::string& flow_id, const Flow& flow) {
   SecondMethodView view;
-  view.title = "Your authenticator app is set up";
+  // The status line says what was set up; the heading says what the page is for.
+  view.title = "Make sure you can always get in";
   view.flow = flow_id;
   view.csrf = flow.csrf;
   view.offer_email = true;

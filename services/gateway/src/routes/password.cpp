@@ -57,7 +57,7 @@ Response Refused(const Context& ctx, const Request& req) {
 }
 
 Response LinkInvalid(const Context& ctx, const Request& req) {
-  auto r = Response::Html(410, ctx.pages.In(Lang(ctx, req)).PasswordLinkInvalid());
+  auto r = Response::Html(410, ctx.pages.In(Lang(ctx, req)).PasswordLinkInvalid(ctx.config.password_reset_ttl.count()));
   AddPageHeaders(r);
   return r;
 }
@@ -102,7 +102,7 @@ Awaitable<Response> HandleForgotPasswordSubmit(Context& ctx, Request& req) {
   auto started = co_await ctx.upstreams.StartPasswordReset(CallerOf(req), start);
   if (!started) co_return UpstreamErrorPage(ctx, req, started.error());
   // The same page whether or not an account matched (SECURITY §46).
-  co_return Page(ctx, 200, ctx.pages.In(Lang(ctx, req)).ForgotPasswordSent(), csrf);
+  co_return Page(ctx, 200, ctx.pages.In(Lang(ctx, req)).ForgotPasswordSent(ctx.config.password_reset_ttl.count()), csrf);
 }
 
 Awaitable<Response> HandleResetPasswordPage(Context& ctx, Request& req) {

@@ -94,8 +94,16 @@ struct ParseOptions {
 /// The English name of an ISO 3166-1 alpha-2 region ("BR" → "Brazil"), or the code itself.
 std::string CountryName(std::string_view region);
 
+/// The name of the region in language `lang` ("nl": "BR" → "Brazilië"), as ICU has it; the
+/// English name when ICU has none for that language.
+std::string CountryName(std::string_view region, std::string_view lang);
+
 /// The name as it sits in a sentence: "Brazil", "the Netherlands".
 std::string CountryInSentence(std::string_view region);
+
+/// The region whose CountryInSentence is `name` ("the Netherlands" → "NL"), or "" (for
+/// reading a service's English sentence back, e.g. to say it in another language).
+std::string RegionOfCountryInSentence(std::string_view name);
 
 /// The default of `delivery.sms_countries`, the one list of countries SMS may go to (read by
 /// delivery, which refuses others, and by mfa and the gateway, which offer and check numbers).
