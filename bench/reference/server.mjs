@@ -1,7 +1,8 @@
 // The reference for the side-by-side benchmark: node-oidc-provider 9, configured for the same
 // scenarios as our stack (docs/benchmarks.md, "The reference"):
 //   - the same signing algorithms: ID tokens RS256 or ES256 per client, access tokens RFC 9068
-//     JWTs signed RS256 (as ours are), through a default resource indicator;
+//     JWTs signed with ours' alg (REF_ACCESS_TOKEN_ALG, ES256 by default as ours), through a
+//     default resource indicator;
 //   - the same client authentication: client_secret_basic;
 //   - PKCE S256, refresh tokens only for offline_access, rotated at every use;
 //   - an auto-login interaction: /interaction/:uid signs in the account named by login_hint and
@@ -18,6 +19,7 @@ import Redis from 'ioredis';
 
 const port = Number(process.env.REF_PORT);
 const issuer = `http://127.0.0.1:${port}`;
+const accessTokenAlg = process.env.REF_ACCESS_TOKEN_ALG ?? 'ES256';
 const clients = JSON.parse(process.env.REF_CLIENTS);  // [{client_id, client_secret, alg?, cc?}]
 const redirectUri = process.env.REF_REDIRECT_URI;
 const resource = 'urn:idp-bench:api';
@@ -147,8 +149,8 @@ const config = {
     clientCredentials: { enabled: true },
     revocation: { enabled: true },
     introspection: { enabled: true },
-    // Access tokens as RS256 JWTs (RFC 9068), the format ours always have: a default resource
-    // for every request, used at the token endpoint too.
+    // Access tokens as JWTs (RFC 9068) signed with the alg ours use, the format ours always
+    // have: a default resource for every request, used at the token endpoint too.
     resourceIndicators: {
       enabled: true,
       defaultResource: () => resource,
@@ -158,7 +160,7 @@ const config = {
         audience: resource,
         accessTokenTTL: 600,
         accessTokenFormat: 'jwt',
-        jwt: { sign: { alg: 'RS256' } },
+        jwt: { sign: { alg: accessTokenAlg } },
       }),
     },
   },

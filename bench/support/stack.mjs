@@ -223,6 +223,8 @@ export async function startReference({ refDir, dir, name, adapter, redisUrl, red
     REF_ADAPTER: adapter,
     REF_REDIS_URL: `redis://${redis.host}/${redisDb}`,
     REF_CLIENTS: JSON.stringify(clients),
+    // Ours sign access tokens ES256 (token.access_token_alg's default): the reference the same.
+    REF_ACCESS_TOKEN_ALG: 'ES256',
     REF_REDIRECT_URI: redirectUri,
   };
   const node = path.join(refDir, 'node_modules/.bin/node');
