@@ -70,6 +70,7 @@ int RunApp(const Config& config) {
       config.GetString("gateway.delivery",
                        config.GetString("delivery.listen", "127.0.0.1:7003")),
       config.GetString("gateway.token", config.GetString("token.listen", "127.0.0.1:7004"))};
+  targets.client_cache_ttl = config.GetSeconds("gateway.client_cache_ttl", std::chrono::seconds(5));
   Upstreams upstreams(targets, &client_metrics);
   store::ExportPoolMetrics(registry, {{"redis", [&redis] { return redis.Stats(); }}});
 

@@ -6,6 +6,10 @@
 #include "idp/rpc/async_call.hpp"
 #include "idp/token/v1/token.grpc.pb.h"
 
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
 namespace idp::gateway {
 
 using HealthStub = grpc::health::v1::Health::Stub;
@@ -15,10 +19,40 @@ struct Upstreams::Stubs {
   std::unique_ptr<mfa::v1::MfaService::Stub> mfa;
   std::unique_ptr<token::v1::TokenService::Stub> token;
   std::map<std::string, std::unique_ptr<HealthStub>, std::less<>> health;
+
+  // Client records: every /authorize and consent reads one, and they rarely change.
+  struct CachedClient {
+    token::v1::GetClientResponse record;
+    std::chrono::steady_clock::time_point fetched;
+  };
+  static constexpr std::size_t kMaxCachedClients = 4096;
+  std::chrono::milliseconds client_ttl{0};
+  std::mutex client_mu;
+  std::unordered_map<std::string, CachedClient> clients;
+
+  std::optional<token::v1::GetClientResponse> CachedClientRecord(const std::string& id) {
+    if (client_ttl.count() <= 0) return std::nullopt;
+    std::lock_guard lock(client_mu);
+    auto it = clients.find(id);
+    if (it == clients.end()) return std::nullopt;
+    if (std::chrono::steady_clock::now() - it->second.fetched >= client_ttl) {
+      clients.erase(it);
+      return std::nullopt;
+    }
+    return it->second.record;
+  }
+
+  void KeepClientRecord(const std::string& id, const token::v1::GetClientResponse& record) {
+    if (client_ttl.count() <= 0) return;
+    std::lock_guard lock(client_mu);
+    if (clients.size() >= kMaxCachedClients) clients.clear();  // a bound, not an LRU
+    clients[id] = {record, std::chrono::steady_clock::now()};
+  }
 };
 
 Upstreams::Upstreams(const UpstreamTargets& t, rpc::CallMetrics* metrics)
     : stubs_(std::make_unique<Stubs>()) {
+  stubs_->client_ttl = t.client_cache_ttl;
   const rpc::ChannelOptions options{nullptr, metrics};
   auto auth = rpc::MakeChannel(t.auth, options);
   auto mfa = rpc::MakeChannel(t.mfa, options);
@@ -142,9 +176,17 @@ Awaitable<Result<mfa::v1::ForgetBrowsersResponse>> Upstreams::ForgetBrowsers(
 
 Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(const rpc::Caller& rid,
                                                                      const std::string& client_id) {
+  if (auto cached = stubs_->CachedClientRecord(client_id)) co_return std::move(*cached);
   token::v1::GetClientRequest req;
   req.set_client_id(client_id);
-  IDP_UNARY(token, GetClient, token::v1::GetClientResponse, req);
+  auto* s = stubs_->token.get();
+  auto start = [s](grpc::ClientContext* c, const auto* q, token::v1::GetClientResponse* r,
+                   auto cb) { s->async()->GetClient(c, q, r, std::move(cb)); };
+  auto result =
+      co_await rpc::AsyncUnary<token::v1::GetClientRequest, token::v1::GetClientResponse>(
+          req, start, rid);
+  if (result) stubs_->KeepClientRecord(client_id, *result);
+  co_return result;
 }
 
 Awaitable<Result<token::v1::ListClientsResponse>> Upstreams::ListPortalClients(

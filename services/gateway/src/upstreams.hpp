@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,9 @@ using Awaitable = boost::asio::awaitable<T>;
 
 struct UpstreamTargets {
   std::string auth, mfa, delivery, token;  ///< host:port (comma-separated for several)
+  /// How long GetClient keeps a client record it got from token (0: never). A change made
+  /// with idpctl reaches this gateway within that time.
+  std::chrono::milliseconds client_cache_ttl{5000};
 };
 
 /// Parameters are references (see libs/rpc/async_call.hpp on GCC PR 99576).
@@ -68,6 +72,8 @@ class Upstreams {
                                                                 const std::string& subject);
   Awaitable<Result<mfa::v1::ForgetBrowsersResponse>> ForgetBrowsers(
       const rpc::Caller& rid, const mfa::v1::ForgetBrowsersRequest& req);
+  /// The client record, from the cache of `client_cache_ttl` or from token (kNotFound when
+  /// unknown; a miss is never cached).
   Awaitable<Result<token::v1::GetClientResponse>> GetClient(const rpc::Caller& rid,
                                                             const std::string& client_id);
   Awaitable<Result<token::v1::ListClientsResponse>> ListPortalClients(const rpc::Caller& rid);
