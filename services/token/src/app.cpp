@@ -52,6 +52,10 @@ int RunApp(const Config& config) {
   tc.id_token_ttl = config.GetSeconds("token.id_token_ttl", std::chrono::seconds(600));
   tc.refresh_token_ttl =
       config.GetSeconds("token.refresh_token_ttl", std::chrono::seconds(30 * 24 * 3600));
+  const auto at_alg_name = config.GetString("token.access_token_alg", "ES256");
+  auto at_alg = jose::ParseAlg(at_alg_name);
+  if (!at_alg) throw std::runtime_error("token.access_token_alg must be ES256, RS256 or EdDSA");
+  tc.access_token_alg = *at_alg;
 
   SystemClock clock;
   PgClientStore clients(pool);

@@ -616,8 +616,8 @@ Result<Tokens> TokenService::Mint(const ClientRecord& client, const Grant& grant
                                   const std::string& id_token_claims) {
   const std::int64_t now = clock_.NowUnix();
   const std::int64_t at_ttl = client.access_token_ttl.value_or(config_.access_token_ttl.count());
-  // Access token: RFC 9068 JWT, always RS256 (what resource servers are sure to support).
-  auto at_key = keys_.Active(jose::Alg::kRS256);
+  // Access token: RFC 9068 JWT, signed with token.access_token_alg (ES256 by default).
+  auto at_key = keys_.Active(config_.access_token_alg);
   if (!at_key) return at_key.error();
   boost::json::object at{
       {"iss", config_.issuer},

@@ -128,6 +128,10 @@ TEST_CASE("code exchange issues a signed ID token and an RFC 9068 access token",
 
   auto at_header = jose::Parse(t.access_token).value().header;
   CHECK(at_header.at("typ") == "at+jwt");
+  // ES256 by default (token.access_token_alg), with a key the JWKS publishes.
+  CHECK(at_header.at("alg") == "ES256");
+  CHECK(f.service.Jwks().find(std::string(at_header.at("kid").as_string())) != std::string::npos);
+  CHECK(VerifyWith(f.keys, t.access_token).at("sub") == "248289761001");
   auto info = f.service.ValidateAccessToken(t.access_token).value();
   REQUIRE(std::holds_alternative<AccessTokenInfo>(info));
   CHECK(std::get<AccessTokenInfo>(info).subject == "248289761001");
@@ -136,6 +140,25 @@ TEST_CASE("code exchange issues a signed ID token and an RFC 9068 access token",
   f.clock.Advance(std::chrono::seconds(601));
   CHECK(std::holds_alternative<oauth::OAuthError>(
       f.service.ValidateAccessToken(t.access_token).value()));
+}
+
+TEST_CASE("the access token alg is configurable and ID tokens keep theirs", "[token]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  for (auto alg : {jose::Alg::kRS256, jose::Alg::kEdDSA}) {
+    TokenConfig config{"https://idp.test", std::chrono::seconds(60)};
+    config.access_token_alg = alg;
+    TokenService service(f.clients, f.codes, f.grants, f.keys, f.clock, config);
+    auto code = service.IssueCode(f.Grant("app1"), "").value();
+    auto out = service.ExchangeCode(f.Exchange("app1", secret, code)).value();
+    REQUIRE(ErrorOf(out).empty());
+    const auto& t = std::get<Tokens>(out);
+    CHECK(jose::Parse(t.access_token).value().header.at("alg").as_string() == jose::AlgName(alg));
+    CHECK(jose::Parse(t.id_token).value().header.at("alg") == "RS256");
+    CHECK(std::holds_alternative<AccessTokenInfo>(service.ValidateAccessToken(t.access_token).value()));
+    // Another instance configured differently still accepts it (found by kid).
+    CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(t.access_token).value()));
+  }
 }
 
 TEST_CASE("ID tokens use the client's registered alg", "[token]") {
