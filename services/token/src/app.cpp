@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include "caching_client_store.hpp"
 #include "client_config.hpp"
 #include "code_store.hpp"
 #include "grant_store.hpp"
@@ -58,7 +59,11 @@ int RunApp(const Config& config) {
   tc.access_token_alg = *at_alg;
 
   SystemClock clock;
-  PgClientStore clients(pool);
+  PgClientStore pg_clients(pool);
+  // Token requests read their client from here; a change made through another instance is
+  // seen within the TTL (docs/operations.md).
+  CachingClientStore clients(
+      pg_clients, config.GetSeconds("token.client_cache_ttl", std::chrono::seconds(5)));
   RedisCodeStore codes(redis);
   PgGrantStore grants(pool);
   TokenService service(clients, codes, grants, keys, clock, tc);

@@ -136,8 +136,9 @@ Result<std::pair<ClientRecord, std::string>> TokenService::SaveClient(ClientReco
       return InvalidArgument("a client secret must be at least 32 characters");
     }
     if (secret.empty() && upsert) {
-      // An upsert keeps the stored secret of an existing confidential client.
-      auto existing = clients_.Find(c.client_id);
+      // An upsert keeps the stored secret of an existing confidential client (as stored now:
+      // not a cached copy another instance may have changed since).
+      auto existing = clients_.FindStored(c.client_id);
       if (!existing) return existing.error();
       if (!*existing || !(*existing)->confidential || (*existing)->secret_hash.empty()) {
         secret = crypto::RandomToken(32);

@@ -1,3 +1,4 @@
+#include "caching_client_store.hpp"
 #include "client_config.hpp"
 #include "code_store.hpp"
 #include "grant_store.hpp"
@@ -607,4 +608,72 @@ TEST_CASE("clients declared in the configuration file are applied at start", "[t
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().message.find("IDP_TEST_UNSET_SECRET is not set") != std::string::npos);
   ::unsetenv("IDP_TEST_MODELER_SECRET");
+}
+
+namespace {
+
+/// Counts the reads that reach PostgreSQL.
+class CountingClientStore final : public ClientStore {
+ public:
+  explicit CountingClientStore(ClientStore& inner) : inner_(inner) {}
+  Result<std::optional<ClientRecord>> Find(const std::string& id) override {
+    ++finds;
+    return inner_.Find(id);
+  }
+  Result<std::vector<ClientRecord>> List(bool portal_only) override { return inner_.List(portal_only); }
+  Result<ClientRecord> Save(const ClientRecord& c, bool upsert) override { return inner_.Save(c, upsert); }
+  Result<std::optional<std::pair<std::string, std::int64_t>>> FindConsent(
+      const std::string& subject, const std::string& client_id) override {
+    return inner_.FindConsent(subject, client_id);
+  }
+  Result<std::string> AddConsent(const std::string& subject, const std::string& client_id,
+                                 const std::string& scope) override {
+    return inner_.AddConsent(subject, client_id, scope);
+  }
+  Result<int> DeleteConsents(const std::string& subject, const std::string& client_id) override {
+    return inner_.DeleteConsents(subject, client_id);
+  }
+  std::atomic<int> finds{0};
+
+ private:
+  ClientStore& inner_;
+};
+
+}  // namespace
+
+TEST_CASE("client records are cached for a few seconds and forgotten when saved", "[token][cache]") {
+  Fixture f;
+  CountingClientStore counting(f.clients);
+  CachingClientStore cache(counting, std::chrono::milliseconds(300));
+  TokenService service(cache, f.codes, f.grants, f.keys, f.clock, {"https://idp.test"});
+  ClientRecord c;
+  c.client_id = "svc";
+  c.redirect_uris = {"https://svc.test/cb"};
+  c.grant_types = {"client_credentials"};
+  c.allowed_scopes = "api.read";
+  auto secret = service.SaveClient(c, false, "").value().second;
+  ClientAuth auth{"svc", secret, AuthMethod::kClientSecretBasic, "", ""};
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(ErrorOf(service.ClientCredentials(auth, "").value()).empty());
+  }
+  CHECK(counting.finds == 1);
+  // Unknown clients are not cached (a client created elsewhere is seen at once).
+  CHECK_FALSE(cache.Find("nobody").value().has_value());
+  CHECK_FALSE(cache.Find("nobody").value().has_value());
+  CHECK(counting.finds == 3);
+
+  // A save here is seen at once: the next grant reads the new record.
+  c.allowed_scopes = "api.read api.write";
+  auto saved = service.SaveClient(c, true, "").value().first;
+  REQUIRE(saved.allowed_scopes == "api.read api.write");
+  auto out = service.ClientCredentials(auth, "").value();
+  REQUIRE(ErrorOf(out).empty());
+  CHECK(std::get<Tokens>(out).scope == "api.read api.write");
+
+  // A change made elsewhere (another instance) is seen once the TTL has passed.
+  saved.allowed_scopes = "api.write";
+  REQUIRE(f.clients.Save(saved, true).has_value());
+  CHECK(std::get<Tokens>(service.ClientCredentials(auth, "").value()).scope == "api.read api.write");
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  CHECK(std::get<Tokens>(service.ClientCredentials(auth, "").value()).scope == "api.write");
 }
