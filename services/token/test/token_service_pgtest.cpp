@@ -370,6 +370,31 @@ TEST_CASE("client credentials give the client its own access token", "[token][cc
   CHECK(ErrorOf(cc("service", "wrong", "")) == "invalid_client");
   auto [app, app_secret] = f.Confidential("app1");
   CHECK(ErrorOf(cc("app1", app_secret, "")) == "unauthorized_client");
+
+  // No PostgreSQL row per token; revocation and introspection still work (RFC 7009, 7662).
+  auto rows = [&f](const std::string& table) {
+    return f.pool.Run<int>([&table](pqxx::connection& conn) {
+      pqxx::nontransaction tx(conn);
+      return tx.exec("SELECT count(*) FROM token." + table)[0][0].as<int>();
+    }).value();
+  };
+  CHECK(rows("grants") == 0);
+  ClientAuth service{"service", secret, AuthMethod::kClientSecretBasic, "", ""};
+  ClientAuth other{"app1", app_secret, AuthMethod::kClientSecretBasic, "", ""};
+  auto second = std::get<Tokens>(cc("service", secret, "api.read"));
+  auto active = boost::json::parse(
+      std::get<std::string>(f.service.Introspect(service, t.access_token).value())).as_object();
+  CHECK(active.at("active") == true);
+  CHECK(active.at("sub") == "service");
+  CHECK_FALSE(f.service.Revoke(other, t.access_token).value().has_value());
+  CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(t.access_token).value()));
+  CHECK_FALSE(f.service.Revoke(service, t.access_token).value().has_value());
+  CHECK(rows("grant_revocations") == 1);
+  CHECK(std::get<std::string>(f.service.Introspect(service, t.access_token).value()) ==
+        R"({"active":false})");
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t.access_token).value()));
+  // Only that token: another of the same client lives on.
+  CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(second.access_token).value()));
 }
 
 TEST_CASE("revocation and introspection see only the caller's own tokens", "[token][revoke]") {
