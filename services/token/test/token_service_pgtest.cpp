@@ -17,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 using namespace idp;
@@ -343,6 +344,42 @@ TEST_CASE("refresh tokens rotate on every use and a reuse revokes the family", "
       f.service.ValidateAccessToken(std::get<Tokens>(once).access_token).value()));
   r.attempt_id = "a-2";
   CHECK(ErrorOf(f.service.Refresh(r).value()) == "invalid_grant");
+}
+
+TEST_CASE("12 racing uses of one refresh token: one rotation and the family revoked", "[token][race]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("racer");
+  auto t0 = OfflineTokens(f, "racer", secret);
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::mutex mu;
+  std::string winner;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&, s = secret, i] {
+      RefreshRequest r{{"racer", s, AuthMethod::kClientSecretBasic, "", ""}, t0.refresh_token, "",
+                       "attempt-" + std::to_string(i)};
+      auto out = f.service.Refresh(r);
+      if (!out) {
+        ++other;
+      } else if (ErrorOf(*out).empty()) {
+        ++ok;
+        std::lock_guard lock(mu);
+        winner = std::get<Tokens>(*out).refresh_token;
+      } else if (ErrorOf(*out) == "invalid_grant") {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 1);
+  CHECK(refused == 11);
+  CHECK(other == 0);
+  // The losers were reuses: the grant is revoked, the winner's new token with it.
+  REQUIRE_FALSE(winner.empty());
+  CHECK(ErrorOf(RefreshWith(f, "racer", secret, winner)) == "invalid_grant");
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t0.access_token).value()));
 }
 
 TEST_CASE("client credentials give the client its own access token", "[token][cc]") {
