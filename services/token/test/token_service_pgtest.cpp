@@ -382,6 +382,35 @@ TEST_CASE("12 racing uses of one refresh token: one rotation and the family revo
   CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t0.access_token).value()));
 }
 
+TEST_CASE("grant writes run again after a broken connection have the effect of once", "[token][refresh]") {
+  // The pool runs a statement again on a new connection when the old one broke under it, not
+  // knowing whether it committed: the same call twice must not look like a reuse.
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  auto t0 = OfflineTokens(f, "app1", secret);
+  const auto old_hash = TokenService::HashSecret(t0.refresh_token);
+  const auto next = TokenService::HashSecret("next-token");
+  for (int i = 0; i < 2; ++i) {
+    CHECK(f.grants.Rotate(old_hash, next, "app1", "").value().outcome == RotateOutcome::kRotated);
+  }
+  CHECK(f.grants.FindByRefresh(next).value().has_value());
+  // Another call (another new token) is a reuse and revokes the grant.
+  CHECK(f.grants.Rotate(old_hash, TokenService::HashSecret("other"), "app1", "").value().outcome ==
+        RotateOutcome::kReused);
+  CHECK_FALSE(f.grants.FindByRefresh(next).value().has_value());
+
+  Grant g;
+  g.id = "grant-twice";
+  g.client_id = "app1";
+  g.subject = "s";
+  g.scope = "openid offline_access";
+  g.expires_at = f.clock.NowUnix() + 3600;
+  const auto rt = TokenService::HashSecret("rt-twice");
+  CHECK(f.grants.Create(g, rt, g.expires_at).value());
+  CHECK(f.grants.Create(g, rt, g.expires_at).value());
+  CHECK(f.grants.FindByRefresh(rt).value().value().id == "grant-twice");
+}
+
 TEST_CASE("client credentials give the client its own access token", "[token][cc]") {
   Fixture f;
   ClientRecord c;
