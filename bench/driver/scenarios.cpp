@@ -317,7 +317,26 @@ asio::awaitable<std::string> Runner::Browse(Vu& vu, const std::string& start, bo
         co_return std::string();
       }
       vu.jar.Store(r.set_cookies, post.target);
-    } else if (r.status == 200 && allow_login && HiddenInput(r.body, "flow") && HiddenInput(r.body, "csrf")) {
+    } else if (r.status == 200 && r.body.find("action=\"/consent\"") != std::string::npos &&
+               HiddenInput(r.body, "flow") && HiddenInput(r.body, "csrf")) {
+      // Our consent page (prompt=consent, which offline_access needs): allow, as the
+      // reference's configuration does without asking.
+      Call post;
+      post.method = http::verb::post;
+      post.target = "/consent";
+      post.cookie = vu.jar.HeaderFor(post.target);
+      post.form = Form({{"flow", *HiddenInput(r.body, "flow")},
+                        {"csrf", *HiddenInput(r.body, "csrf")},
+                        {"decision", "allow"}});
+      r = co_await vu.browser.Send(post);
+      ++result.hops;
+      if (!r.ok()) {
+        result.error = "consent: " + r.error;
+        co_return std::string();
+      }
+      vu.jar.Store(r.set_cookies, post.target);
+    } else if (r.status == 200 && allow_login && HiddenInput(r.body, "flow") &&
+               HiddenInput(r.body, "csrf")) {
       // Our hosted sign-in page: submit the password form (the page contract of tests/e2e).
       Call post;
       post.method = http::verb::post;

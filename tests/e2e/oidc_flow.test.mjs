@@ -83,6 +83,10 @@ test('sign-in with openid-client, then SSO into a second client without a second
   assert.equal(idHeader.alg, 'RS256');
   const atHeader = JSON.parse(Buffer.from(tokens.access_token.split('.')[0], 'base64url'));
   assert.equal(atHeader.typ, 'at+jwt');
+  // Access tokens are ES256 (token.access_token_alg), with a key the JWKS publishes.
+  assert.equal(atHeader.alg, 'ES256');
+  const published = await (await fetch(`${stack.issuer}/jwks`)).json();
+  assert.ok(published.keys.some((k) => k.kid === atHeader.kid && k.kty === 'EC'));
 
   const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   assert.equal(info.email, 'alice@example.com');

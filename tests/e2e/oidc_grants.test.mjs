@@ -107,6 +107,24 @@ test('client credentials give a service its own token, introspectable by it only
   await rejectsWith(client.clientCredentialsGrant(await discover(apps.web)), 'unauthorized_client');
 });
 
+test('a client_credentials token is an ES256 JWT the JWKS verifies, and revocable', async () => {
+  const config = await discover(apps.service);
+  const t = await client.clientCredentialsGrant(config, { scope: 'api.read' });
+  const other = await client.clientCredentialsGrant(config, { scope: 'api.read' });
+  // RFC 9068: a resource server verifies it with the key the JWKS names by kid.
+  const jwks = jose.createRemoteJWKSet(new URL(`${stack.issuer}/jwks`));
+  const { payload, protectedHeader } = await jose.jwtVerify(t.access_token, jwks,
+    { issuer: stack.issuer, typ: 'at+jwt' });
+  assert.equal(protectedHeader.alg, 'ES256');
+  assert.equal(payload.client_id, 'service');
+  // Another client's revocation does nothing (RFC 7009 §2.1); the owner's ends this token only.
+  await client.tokenRevocation(await discover(apps.web), t.access_token);
+  assert.equal((await client.tokenIntrospection(config, t.access_token)).active, true);
+  await client.tokenRevocation(config, t.access_token);
+  assert.deepEqual(await client.tokenIntrospection(config, t.access_token), { active: false });
+  assert.equal((await client.tokenIntrospection(config, other.access_token)).active, true);
+});
+
 test('revocation ends a grant: its access token stops working everywhere', async () => {
   const { config, tokens } = await signedInTokens(new Agent(), apps.web, { scope: 'openid offline_access' });
   assert.equal((await client.tokenIntrospection(config, tokens.access_token)).active, true);

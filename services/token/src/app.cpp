@@ -1,5 +1,6 @@
 #include "app.hpp"
 
+#include "caching_client_store.hpp"
 #include "client_config.hpp"
 #include "code_store.hpp"
 #include "grant_store.hpp"
@@ -52,9 +53,17 @@ int RunApp(const Config& config) {
   tc.id_token_ttl = config.GetSeconds("token.id_token_ttl", std::chrono::seconds(600));
   tc.refresh_token_ttl =
       config.GetSeconds("token.refresh_token_ttl", std::chrono::seconds(30 * 24 * 3600));
+  const auto at_alg_name = config.GetString("token.access_token_alg", "ES256");
+  auto at_alg = jose::ParseAlg(at_alg_name);
+  if (!at_alg) throw std::runtime_error("token.access_token_alg must be ES256, RS256 or EdDSA");
+  tc.access_token_alg = *at_alg;
 
   SystemClock clock;
-  PgClientStore clients(pool);
+  PgClientStore pg_clients(pool);
+  // Token requests read their client from here; a change made through another instance is
+  // seen within the TTL (docs/operations.md).
+  CachingClientStore clients(
+      pg_clients, config.GetSeconds("token.client_cache_ttl", std::chrono::seconds(5)));
   RedisCodeStore codes(redis);
   PgGrantStore grants(pool);
   TokenService service(clients, codes, grants, keys, clock, tc);

@@ -50,6 +50,10 @@ class ClientStore {
  public:
   virtual ~ClientStore() = default;
   [[nodiscard]] virtual Result<std::optional<ClientRecord>> Find(const std::string& client_id) = 0;
+  /// Find, never from a cache (what an update builds on).
+  [[nodiscard]] virtual Result<std::optional<ClientRecord>> FindStored(const std::string& client_id) {
+    return Find(client_id);
+  }
   [[nodiscard]] virtual Result<std::vector<ClientRecord>> List(bool portal_only) = 0;
   /// Inserts, or replaces when `upsert`; an empty secret_hash on upsert keeps the stored one.
   /// kAlreadyExists for a taken id without upsert.

@@ -136,8 +136,9 @@ Result<std::pair<ClientRecord, std::string>> TokenService::SaveClient(ClientReco
       return InvalidArgument("a client secret must be at least 32 characters");
     }
     if (secret.empty() && upsert) {
-      // An upsert keeps the stored secret of an existing confidential client.
-      auto existing = clients_.Find(c.client_id);
+      // An upsert keeps the stored secret of an existing confidential client (as stored now:
+      // not a cached copy another instance may have changed since).
+      auto existing = clients_.FindStored(c.client_id);
       if (!existing) return existing.error();
       if (!*existing || !(*existing)->confidential || (*existing)->secret_hash.empty()) {
         secret = crypto::RandomToken(32);
@@ -456,6 +457,9 @@ Result<Outcome<Tokens>> TokenService::ClientCredentials(const ClientAuth& auth,
       granted.insert(s);
     }
   }
+  // A grant of its own (gid), but no row: nothing outlives the one access token, whose claims
+  // say everything. Revoking it records the gid in token.grant_revocations like any grant, and
+  // validation and introspection look there.
   Grant grant;
   grant.id = crypto::RandomToken(16);
   grant.client_id = client.client_id;
@@ -463,8 +467,6 @@ Result<Outcome<Tokens>> TokenService::ClientCredentials(const ClientAuth& auth,
   grant.scope = oauth::JoinScope(granted);
   grant.expires_at =
       clock_.NowUnix() + client.access_token_ttl.value_or(config_.access_token_ttl.count());
-  auto live = grants_.Create(grant, "", 0);
-  if (!live) return live.error();
   auto tokens = Mint(client, grant, "", false, "");
   if (!tokens) return tokens.error();
   return R{std::move(*tokens)};
@@ -616,8 +618,8 @@ Result<Tokens> TokenService::Mint(const ClientRecord& client, const Grant& grant
                                   const std::string& id_token_claims) {
   const std::int64_t now = clock_.NowUnix();
   const std::int64_t at_ttl = client.access_token_ttl.value_or(config_.access_token_ttl.count());
-  // Access token: RFC 9068 JWT, always RS256 (what resource servers are sure to support).
-  auto at_key = keys_.Active(jose::Alg::kRS256);
+  // Access token: RFC 9068 JWT, signed with token.access_token_alg (ES256 by default).
+  auto at_key = keys_.Active(config_.access_token_alg);
   if (!at_key) return at_key.error();
   boost::json::object at{
       {"iss", config_.issuer},

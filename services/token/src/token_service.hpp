@@ -26,6 +26,9 @@ struct TokenConfig {
   std::chrono::seconds access_token_ttl{600};
   std::chrono::seconds id_token_ttl{600};
   std::chrono::seconds refresh_token_ttl{30 * 24 * 3600};  ///< absolute life of a grant's RTs
+  /// Signs every access token (RFC 9068 §2.1 allows any asymmetric alg; resource servers find
+  /// the key by kid in the JWKS). ES256: an eighth of RS256's signing cost.
+  jose::Alg access_token_alg = jose::Alg::kES256;
 };
 
 enum class AuthMethod {

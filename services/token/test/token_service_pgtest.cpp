@@ -1,3 +1,4 @@
+#include "caching_client_store.hpp"
 #include "client_config.hpp"
 #include "code_store.hpp"
 #include "grant_store.hpp"
@@ -16,6 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 using namespace idp;
@@ -128,6 +130,10 @@ TEST_CASE("code exchange issues a signed ID token and an RFC 9068 access token",
 
   auto at_header = jose::Parse(t.access_token).value().header;
   CHECK(at_header.at("typ") == "at+jwt");
+  // ES256 by default (token.access_token_alg), with a key the JWKS publishes.
+  CHECK(at_header.at("alg") == "ES256");
+  CHECK(f.service.Jwks().find(std::string(at_header.at("kid").as_string())) != std::string::npos);
+  CHECK(VerifyWith(f.keys, t.access_token).at("sub") == "248289761001");
   auto info = f.service.ValidateAccessToken(t.access_token).value();
   REQUIRE(std::holds_alternative<AccessTokenInfo>(info));
   CHECK(std::get<AccessTokenInfo>(info).subject == "248289761001");
@@ -136,6 +142,25 @@ TEST_CASE("code exchange issues a signed ID token and an RFC 9068 access token",
   f.clock.Advance(std::chrono::seconds(601));
   CHECK(std::holds_alternative<oauth::OAuthError>(
       f.service.ValidateAccessToken(t.access_token).value()));
+}
+
+TEST_CASE("the access token alg is configurable and ID tokens keep theirs", "[token]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  for (auto alg : {jose::Alg::kRS256, jose::Alg::kEdDSA}) {
+    TokenConfig config{"https://idp.test", std::chrono::seconds(60)};
+    config.access_token_alg = alg;
+    TokenService service(f.clients, f.codes, f.grants, f.keys, f.clock, config);
+    auto code = service.IssueCode(f.Grant("app1"), "").value();
+    auto out = service.ExchangeCode(f.Exchange("app1", secret, code)).value();
+    REQUIRE(ErrorOf(out).empty());
+    const auto& t = std::get<Tokens>(out);
+    CHECK(jose::Parse(t.access_token).value().header.at("alg").as_string() == jose::AlgName(alg));
+    CHECK(jose::Parse(t.id_token).value().header.at("alg") == "RS256");
+    CHECK(std::holds_alternative<AccessTokenInfo>(service.ValidateAccessToken(t.access_token).value()));
+    // Another instance configured differently still accepts it (found by kid).
+    CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(t.access_token).value()));
+  }
 }
 
 TEST_CASE("ID tokens use the client's registered alg", "[token]") {
@@ -321,6 +346,71 @@ TEST_CASE("refresh tokens rotate on every use and a reuse revokes the family", "
   CHECK(ErrorOf(f.service.Refresh(r).value()) == "invalid_grant");
 }
 
+TEST_CASE("12 racing uses of one refresh token: one rotation and the family revoked", "[token][race]") {
+  Fixture f;
+  auto [client, secret] = f.Confidential("racer");
+  auto t0 = OfflineTokens(f, "racer", secret);
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::mutex mu;
+  std::string winner;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&, s = secret, i] {
+      RefreshRequest r{{"racer", s, AuthMethod::kClientSecretBasic, "", ""}, t0.refresh_token, "",
+                       "attempt-" + std::to_string(i)};
+      auto out = f.service.Refresh(r);
+      if (!out) {
+        ++other;
+      } else if (ErrorOf(*out).empty()) {
+        ++ok;
+        std::lock_guard lock(mu);
+        winner = std::get<Tokens>(*out).refresh_token;
+      } else if (ErrorOf(*out) == "invalid_grant") {
+        ++refused;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 1);
+  CHECK(refused == 11);
+  CHECK(other == 0);
+  // The losers were reuses: the grant is revoked, the winner's new token with it.
+  REQUIRE_FALSE(winner.empty());
+  CHECK(ErrorOf(RefreshWith(f, "racer", secret, winner)) == "invalid_grant");
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t0.access_token).value()));
+}
+
+TEST_CASE("grant writes run again after a broken connection have the effect of once", "[token][refresh]") {
+  // The pool runs a statement again on a new connection when the old one broke under it, not
+  // knowing whether it committed: the same call twice must not look like a reuse.
+  Fixture f;
+  auto [client, secret] = f.Confidential("app1");
+  auto t0 = OfflineTokens(f, "app1", secret);
+  const auto old_hash = TokenService::HashSecret(t0.refresh_token);
+  const auto next = TokenService::HashSecret("next-token");
+  for (int i = 0; i < 2; ++i) {
+    CHECK(f.grants.Rotate(old_hash, next, "app1", "").value().outcome == RotateOutcome::kRotated);
+  }
+  CHECK(f.grants.FindByRefresh(next).value().has_value());
+  // Another call (another new token) is a reuse and revokes the grant.
+  CHECK(f.grants.Rotate(old_hash, TokenService::HashSecret("other"), "app1", "").value().outcome ==
+        RotateOutcome::kReused);
+  CHECK_FALSE(f.grants.FindByRefresh(next).value().has_value());
+
+  Grant g;
+  g.id = "grant-twice";
+  g.client_id = "app1";
+  g.subject = "s";
+  g.scope = "openid offline_access";
+  g.expires_at = f.clock.NowUnix() + 3600;
+  const auto rt = TokenService::HashSecret("rt-twice");
+  CHECK(f.grants.Create(g, rt, g.expires_at).value());
+  CHECK(f.grants.Create(g, rt, g.expires_at).value());
+  CHECK(f.grants.FindByRefresh(rt).value().value().id == "grant-twice");
+}
+
 TEST_CASE("client credentials give the client its own access token", "[token][cc]") {
   Fixture f;
   ClientRecord c;
@@ -346,6 +436,31 @@ TEST_CASE("client credentials give the client its own access token", "[token][cc
   CHECK(ErrorOf(cc("service", "wrong", "")) == "invalid_client");
   auto [app, app_secret] = f.Confidential("app1");
   CHECK(ErrorOf(cc("app1", app_secret, "")) == "unauthorized_client");
+
+  // No PostgreSQL row per token; revocation and introspection still work (RFC 7009, 7662).
+  auto rows = [&f](const std::string& table) {
+    return f.pool.Run<int>([&table](pqxx::connection& conn) {
+      pqxx::nontransaction tx(conn);
+      return tx.exec("SELECT count(*) FROM token." + table)[0][0].as<int>();
+    }).value();
+  };
+  CHECK(rows("grants") == 0);
+  ClientAuth service{"service", secret, AuthMethod::kClientSecretBasic, "", ""};
+  ClientAuth other{"app1", app_secret, AuthMethod::kClientSecretBasic, "", ""};
+  auto second = std::get<Tokens>(cc("service", secret, "api.read"));
+  auto active = boost::json::parse(
+      std::get<std::string>(f.service.Introspect(service, t.access_token).value())).as_object();
+  CHECK(active.at("active") == true);
+  CHECK(active.at("sub") == "service");
+  CHECK_FALSE(f.service.Revoke(other, t.access_token).value().has_value());
+  CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(t.access_token).value()));
+  CHECK_FALSE(f.service.Revoke(service, t.access_token).value().has_value());
+  CHECK(rows("grant_revocations") == 1);
+  CHECK(std::get<std::string>(f.service.Introspect(service, t.access_token).value()) ==
+        R"({"active":false})");
+  CHECK(std::holds_alternative<oauth::OAuthError>(f.service.ValidateAccessToken(t.access_token).value()));
+  // Only that token: another of the same client lives on.
+  CHECK(std::holds_alternative<AccessTokenInfo>(f.service.ValidateAccessToken(second.access_token).value()));
 }
 
 TEST_CASE("revocation and introspection see only the caller's own tokens", "[token][revoke]") {
@@ -584,4 +699,72 @@ TEST_CASE("clients declared in the configuration file are applied at start", "[t
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().message.find("IDP_TEST_UNSET_SECRET is not set") != std::string::npos);
   ::unsetenv("IDP_TEST_MODELER_SECRET");
+}
+
+namespace {
+
+/// Counts the reads that reach PostgreSQL.
+class CountingClientStore final : public ClientStore {
+ public:
+  explicit CountingClientStore(ClientStore& inner) : inner_(inner) {}
+  Result<std::optional<ClientRecord>> Find(const std::string& id) override {
+    ++finds;
+    return inner_.Find(id);
+  }
+  Result<std::vector<ClientRecord>> List(bool portal_only) override { return inner_.List(portal_only); }
+  Result<ClientRecord> Save(const ClientRecord& c, bool upsert) override { return inner_.Save(c, upsert); }
+  Result<std::optional<std::pair<std::string, std::int64_t>>> FindConsent(
+      const std::string& subject, const std::string& client_id) override {
+    return inner_.FindConsent(subject, client_id);
+  }
+  Result<std::string> AddConsent(const std::string& subject, const std::string& client_id,
+                                 const std::string& scope) override {
+    return inner_.AddConsent(subject, client_id, scope);
+  }
+  Result<int> DeleteConsents(const std::string& subject, const std::string& client_id) override {
+    return inner_.DeleteConsents(subject, client_id);
+  }
+  std::atomic<int> finds{0};
+
+ private:
+  ClientStore& inner_;
+};
+
+}  // namespace
+
+TEST_CASE("client records are cached for a few seconds and forgotten when saved", "[token][cache]") {
+  Fixture f;
+  CountingClientStore counting(f.clients);
+  CachingClientStore cache(counting, std::chrono::milliseconds(300));
+  TokenService service(cache, f.codes, f.grants, f.keys, f.clock, {"https://idp.test"});
+  ClientRecord c;
+  c.client_id = "svc";
+  c.redirect_uris = {"https://svc.test/cb"};
+  c.grant_types = {"client_credentials"};
+  c.allowed_scopes = "api.read";
+  auto secret = service.SaveClient(c, false, "").value().second;
+  ClientAuth auth{"svc", secret, AuthMethod::kClientSecretBasic, "", ""};
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(ErrorOf(service.ClientCredentials(auth, "").value()).empty());
+  }
+  CHECK(counting.finds == 1);
+  // Unknown clients are not cached (a client created elsewhere is seen at once).
+  CHECK_FALSE(cache.Find("nobody").value().has_value());
+  CHECK_FALSE(cache.Find("nobody").value().has_value());
+  CHECK(counting.finds == 3);
+
+  // A save here is seen at once: the next grant reads the new record.
+  c.allowed_scopes = "api.read api.write";
+  auto saved = service.SaveClient(c, true, "").value().first;
+  REQUIRE(saved.allowed_scopes == "api.read api.write");
+  auto out = service.ClientCredentials(auth, "").value();
+  REQUIRE(ErrorOf(out).empty());
+  CHECK(std::get<Tokens>(out).scope == "api.read api.write");
+
+  // A change made elsewhere (another instance) is seen once the TTL has passed.
+  saved.allowed_scopes = "api.write";
+  REQUIRE(f.clients.Save(saved, true).has_value());
+  CHECK(std::get<Tokens>(service.ClientCredentials(auth, "").value()).scope == "api.read api.write");
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  CHECK(std::get<Tokens>(service.ClientCredentials(auth, "").value()).scope == "api.write");
 }
