@@ -118,6 +118,23 @@ std::optional<std::string> Base32Decode(std::string_view text) {
   return out;
 }
 
+std::string Base32Encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += kAlphabet[(buffer >> bits) & 0x1f];
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 0x1f];
+  return out;
+}
+
 /// RFC 4226 HOTP with SHA-1, 6 digits (RFC 6238 TOTP at time step `counter`).
 std::string Hotp(const std::string& key, std::int64_t counter) {
   unsigned char msg[8];
@@ -153,6 +170,25 @@ class TotpApps {
       }
     }
     return apps;
+  }
+
+  /// Writes the apps back with their last steps, for the next run (a new driver process) to
+  /// take up where this one left off: the server refuses a step an app already used.
+  void Save(const std::string& path) {
+    json::object out;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [user, list] : apps_) {
+        json::array apps;
+        for (const auto& app : list) {
+          apps.emplace_back(json::object{{"secret", Base32Encode(app.key)}, {"step", app.last_step}});
+        }
+        out[user] = std::move(apps);
+      }
+    }
+    std::ofstream file(path, std::ios::trunc);
+    file << json::serialize(out);
+    if (!file) throw std::runtime_error("cannot write " + path);
   }
 
   /// A code of one of `user`'s apps whose last step is behind the current one (marked used
@@ -736,6 +772,7 @@ json::object Runner::Run() {
   out["driver"] = std::move(driver);
   out["procs"] = watch.Report();
   out["observed"] = std::move(all.observed);
+  if (totp_) totp_->Save(o_.totp_file);
   return out;
 }
 

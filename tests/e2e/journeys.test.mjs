@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { startStack, stopStack, idpctl, freePort } from './support/stack.mjs';
-import { startSmtpSink, startSmsStandIn, waitFor, codeOf } from './support/delivery.mjs';
+import { startSmtpSink, startSmsStandIn, waitFor, codeOf, smtpSinkEnv, smsStandInEnv } from './support/delivery.mjs';
 import { discover, authorizationUrl } from './support/oidc.mjs';
 import { launch, newPage } from './support/chromium.mjs';
 import { shot } from './support/screens.mjs';
@@ -34,16 +34,8 @@ before(async () => {
   sink = await startSmtpSink(await freePort());
   sms = await startSmsStandIn(() => ({ status: 201 }));
   stack = await startStack('e2e_journeys', { env: {
-    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
-    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    IDP_DELIVERY_SMTP_STARTTLS: 'off',
-    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
-    IDP_DELIVERY_SMS_PROVIDER: 'twilio',
-    IDP_DELIVERY_SMS_API_BASE: sms.url,
-    IDP_DELIVERY_SMS_ACCOUNT_SID: 'AC0123456789abcdef',
-    IDP_DELIVERY_SMS_AUTH_TOKEN: 'stand-in-token',
-    IDP_DELIVERY_SMS_FROM: '+15005550006',
-    IDP_DELIVERY_SMS_COUNTRIES: 'NL,US',
+    ...smtpSinkEnv(sink),
+    ...smsStandInEnv(sms),
     IDP_DELIVERY_LIMIT_DESTINATION: '',
   } });
   for (const p of Object.values(people)) {

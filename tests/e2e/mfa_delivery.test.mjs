@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startStack, stopStack, idpctl, freePort } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
 import { discover, authorizationUrl, signIn, exchange } from './support/oidc.mjs';
-import { startSmtpSink, startSmsStandIn, codeOf, waitFor } from './support/delivery.mjs';
+import { startSmtpSink, startSmsStandIn, codeOf, waitFor, smtpSinkEnv, smsStandInEnv } from './support/delivery.mjs';
 
 let stack;
 let sink;
@@ -21,16 +21,8 @@ before(async () => {
   sink = await startSmtpSink(await freePort());
   sms = await startSmsStandIn(() => ({ status: 201 }));
   stack = await startStack('e2e_mfa_delivery', { env: {
-    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
-    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    IDP_DELIVERY_SMTP_STARTTLS: 'off',
-    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
-    IDP_DELIVERY_SMS_PROVIDER: 'twilio',
-    IDP_DELIVERY_SMS_API_BASE: sms.url,
-    IDP_DELIVERY_SMS_ACCOUNT_SID: 'AC0123456789abcdef',
-    IDP_DELIVERY_SMS_AUTH_TOKEN: 'stand-in-token',
-    IDP_DELIVERY_SMS_FROM: '+15005550006',
-    IDP_DELIVERY_SMS_COUNTRIES: 'NL,US',
+    ...smtpSinkEnv(sink),
+    ...smsStandInEnv(sms),
     IDP_DELIVERY_LIMIT_DESTINATION: '',
   } });
   for (const u of [ivy, jay, kit]) {

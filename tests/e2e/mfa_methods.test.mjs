@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { startStack, stopStack, idpctl, freePort, readLog } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
 import { discover, authorizationUrl, signIn, exchange } from './support/oidc.mjs';
-import { startSmtpSink, startSmsStandIn, startOwnRedis, redisCli, codeOf, waitFor, sleep } from './support/delivery.mjs';
+import { startSmtpSink, startSmsStandIn, startOwnRedis, redisCli, codeOf, waitFor, sleep, smtpSinkEnv, smsStandInEnv } from './support/delivery.mjs';
 
 let stack;
 let sink;
@@ -29,16 +29,8 @@ before(async () => {
   redis = await startOwnRedis({ fsync: 'always' });
   stack = await startStack('e2e_mfa_methods', { env: {
     IDP_REDIS_URL: `redis://127.0.0.1:${redis.port}/0`,
-    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
-    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    IDP_DELIVERY_SMTP_STARTTLS: 'off',
-    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
-    IDP_DELIVERY_SMS_PROVIDER: 'twilio',
-    IDP_DELIVERY_SMS_API_BASE: sms.url,
-    IDP_DELIVERY_SMS_ACCOUNT_SID: 'AC0123456789abcdef',
-    IDP_DELIVERY_SMS_AUTH_TOKEN: 'stand-in-token',
-    IDP_DELIVERY_SMS_FROM: '+15005550006',
-    IDP_DELIVERY_SMS_COUNTRIES: 'NL,US',
+    ...smtpSinkEnv(sink),
+    ...smsStandInEnv(sms),
     IDP_DELIVERY_LIMIT_DESTINATION: '',
     IDP_MFA_DEFAULT_PHONE_REGION: 'NL',
     IDP_MFA_KEEP_TWO_METHODS: 'true',

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { startStack, stopStack, idpctl, freePort } from './support/stack.mjs';
 import { Agent, hiddenInput } from './support/browser.mjs';
 import { discover, authorizationUrl, signIn, exchange } from './support/oidc.mjs';
-import { startSmtpSink, startSmsStandIn, waitFor } from './support/delivery.mjs';
+import { startSmtpSink, startSmsStandIn, waitFor, smtpSinkEnv, smsStandInEnv } from './support/delivery.mjs';
 import { launch, newPage } from './support/chromium.mjs';
 import { startApp } from '../../deploy/demo-apps/server.mjs';
 
@@ -31,16 +31,8 @@ before(async () => {
   sink = await startSmtpSink(await freePort());
   sms = await startSmsStandIn(() => ({ status: 201 }));
   stack = await startStack('e2e_portal_bad_input', { env: {
-    IDP_DELIVERY_EMAIL_PROVIDER: 'smtp',
-    IDP_DELIVERY_SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    IDP_DELIVERY_SMTP_STARTTLS: 'off',
-    IDP_DELIVERY_EMAIL_FROM: 'no-reply@idp.test',
-    IDP_DELIVERY_SMS_PROVIDER: 'twilio',
-    IDP_DELIVERY_SMS_API_BASE: sms.url,
-    IDP_DELIVERY_SMS_ACCOUNT_SID: 'AC0123456789abcdef',
-    IDP_DELIVERY_SMS_AUTH_TOKEN: 'stand-in-token',
-    IDP_DELIVERY_SMS_FROM: '+15005550006',
-    IDP_DELIVERY_SMS_COUNTRIES: 'NL,US',
+    ...smtpSinkEnv(sink),
+    ...smsStandInEnv(sms),
     IDP_DELIVERY_LIMIT_DESTINATION: '',
     IDP_AUTH_RESET_TTL: '3600',
   } });

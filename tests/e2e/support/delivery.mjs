@@ -218,6 +218,21 @@ export function smtpSinkEnv(sink) {
   };
 }
 
+/**
+ * The IDP_* variables that make a stack's delivery service send its SMS through the stand-in
+ * `sms` (startSmsStandIn), to the Netherlands and the United States.
+ */
+export function smsStandInEnv(sms) {
+  return {
+    IDP_DELIVERY_SMS_PROVIDER: 'twilio',
+    IDP_DELIVERY_SMS_API_BASE: sms.url,
+    IDP_DELIVERY_SMS_ACCOUNT_SID: 'AC0123456789abcdef',
+    IDP_DELIVERY_SMS_AUTH_TOKEN: 'stand-in-token',
+    IDP_DELIVERY_SMS_FROM: '+15005550006',
+    IDP_DELIVERY_SMS_COUNTRIES: 'NL,US',
+  };
+}
+
 // ---------------------------------------------------------------- SMS provider stand-in
 
 /**
