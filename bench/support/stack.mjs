@@ -186,7 +186,9 @@ async function enrolApps(stack, username, password, count) {
     const secret = setup.text_.match(/<code class="secret"[^>]*>([A-Z2-7]+)<\/code>/)?.[1];
     if (!secret) throw new Error(`bench: no authenticator app set-up page for ${username} (${setup.status})`);
     // The previous step's code (the service allows one step of clock drift): the current step
-    // stays free for the first sign-in with this app.
+    // stays free for the first sign-in with this app. Not in a step's last seconds, or the
+    // code would be two steps old by the time the service checks it.
+    if ((Date.now() / 1000) % 30 > 25) await new Promise((r) => setTimeout(r, (30 - (Date.now() / 1000) % 30) * 1000 + 100));
     const step = Math.floor(Date.now() / 1000 / 30) - 1;
     const confirmed = await agent.request(at('/account/mfa/totp/confirm'), { method: 'POST', form: {
       csrf, factor_id: hiddenInput(setup.text_, 'factor_id'), code: totp(secret, step), label: `app ${n + 1}` } });
