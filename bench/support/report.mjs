@@ -58,7 +58,7 @@ const TITLES = {
   'code-rs256': '2a. code flow + SSO, RS256',
   'code-es256': '2b. code flow + SSO, ES256',
   refresh: '3. refresh with rotation',
-  login: '4. password sign-in (no TOTP yet)',
+  login: '4. password + TOTP sign-in',
   discovery: '5a. discovery',
   jwks: '5b. JWKS',
 };
