@@ -145,6 +145,15 @@ test('prompt=consent asks even a first-party client', async () => {
   const res = await answer(agent, page, 'allow');
   const tokens = await oidc.exchange(config, { ...a, callback: new URL(res.headers.get('location')) });
   assert.equal(tokens.claims().aud, 'first-party');
+  // The same form posted again (a double click, the back button): it leads on, to the portal
+  // (this client has no home page), not to "Sign-in expired"; and no second code is issued.
+  const again = await answer(agent, page, 'allow');
+  assert.equal(again.status, 303);
+  assert.equal(new URL(again.headers.get('location'), stack.issuer).href, new URL('/', stack.issuer).href);
+  // Another browser with the same form gets nowhere.
+  const stranger = await answer(new Agent(), page, 'allow');
+  assert.equal(stranger.status, 400);
+  assert.match(stranger.text_, /Sign-in expired/);
 });
 
 test('the claims parameter adds claims to the ID token and to userinfo', async () => {
@@ -181,6 +190,9 @@ test('prompt=select_account: continue as the signed-in person, or sign in as ano
   assert.equal(res.status, 303);
   const same = await oidc.exchange(config, { ...a, callback: new URL(res.headers.get('location')) });
   assert.equal(same.claims().sub, sub);
+  const twice = await answer(agent, page, 'continue', '/select-account', 'choice');
+  assert.equal(twice.status, 303, 'a second post leads on');
+  assert.equal(new URL(twice.headers.get('location'), stack.issuer).pathname, '/');
 
   const b = await start(agent, config, first, { prompt: 'select_account' });
   const page2 = await agent.request(b.callback);

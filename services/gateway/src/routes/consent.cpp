@@ -27,7 +27,12 @@ Awaitable<std::variant<Asked, Response>> LoadQuestion(Context& ctx, const Reques
   auto flow = co_await ctx.sessions.GetFlow(a.flow_id);
   if (!flow) co_return R{UpstreamErrorPage(ctx, req, flow.error())};
   auto browser = req.Cookie(ctx.cookies.browser).value_or("");
-  if (!*flow || !(*flow)->authorize || (*flow)->pending != pending ||
+  if (!*flow) {
+    // Answered already (a form posted twice, the back button): on to where it went.
+    Response gone = co_await GoneFlowPage(ctx, req, a.flow_id);
+    co_return R{std::move(gone)};
+  }
+  if (!(*flow)->authorize || (*flow)->pending != pending ||
       !crypto::ConstantTimeEqual(browser, (*flow)->browser)) {
     co_return R{FlowExpiredPage(ctx, req)};
   }
@@ -44,6 +49,14 @@ Awaitable<std::variant<Asked, Response>> LoadQuestion(Context& ctx, const Reques
   if (!*session || (*session)->subject != a.flow.subject) co_return R{FlowExpiredPage(ctx, req)};
   a.session = std::move(**session);
   co_return R{std::move(a)};
+}
+
+/// Remembers that the question of `a` was answered with a yes, so that its form posted again
+/// leads on (FinishedFlowRedirect) instead of failing.
+Awaitable<void> MarkAnswered(Context& ctx, const Request& req, const Asked& a) {
+  const FinishedFlow done{a.flow.browser, a.session.subject, a.flow.authorize->client_id, ""};
+  Status marked = co_await ctx.sessions.MarkFlowFinished(a.flow_id, done);
+  if (!marked) log::Warn("answered question not marked", {{"request_id", req.request_id}});
 }
 
 /// What the application receives, in words (the scopes and the claims asked for by name).
@@ -138,6 +151,7 @@ Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req) {
   grant.set_scope(authz.scope);
   auto granted = co_await ctx.upstreams.GrantConsent(CallerOf(req), grant);
   if (!granted) co_return UpstreamErrorPage(ctx, req, granted.error());
+  co_await MarkAnswered(ctx, req, a);
   authz.consent_given = true;
   co_return co_await CompleteAuthorization(ctx, req, authz, a.session);
 }
@@ -179,6 +193,7 @@ Awaitable<Response> HandleSelectAccountSubmit(Context& ctx, Request& req) {
   }
   Status dropped = co_await ctx.sessions.DeleteFlow(a.flow_id);
   if (!dropped) co_return UpstreamErrorPage(ctx, req, dropped.error());
+  co_await MarkAnswered(ctx, req, a);
   co_return co_await CompleteAuthorization(ctx, req, authz, a.session);
 }
 
