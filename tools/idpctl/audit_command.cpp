@@ -40,6 +40,23 @@ void Fill(Req& req, const std::string& subject, const AuditOptions& o, std::int6
   req.set_limit(o.limit);
 }
 
+/// Appends the rows of one service (its ListAuditEvents; each package has its own messages with
+/// the same fields) to `rows`.
+template <class Service, class Req, class Resp>
+grpc::Status AppendRows(const std::string& target, const std::string& subject,
+                        const AuditOptions& o, std::int64_t since_us,
+                        std::vector<AuditEvent>& rows) {
+  auto stub = Service::NewStub(rpc::MakeChannel(target));
+  grpc::ClientContext ctx;
+  Prepare(ctx);
+  Req req;
+  Fill(req, subject, o, since_us);
+  Resp resp;
+  auto st = stub->ListAuditEvents(&ctx, req, &resp);
+  if (st.ok()) rows.insert(rows.end(), resp.events().begin(), resp.events().end());
+  return st;
+}
+
 std::string IsoTime(std::int64_t micros) {
   std::time_t secs = static_cast<std::time_t>(micros / 1000000);
   std::tm tm{};
@@ -130,7 +147,6 @@ int RunAudit(const AuditOptions& o) {
                    .count();
   }
 
-  auto auth = auth::v1::AuthService::NewStub(rpc::MakeChannel(o.auth_target));
   std::string subject = o.subject;
   if (!o.username.empty()) {
     auto found = FindSubject(o.auth_target, o.username);
@@ -142,38 +158,15 @@ int RunAudit(const AuditOptions& o) {
   }
 
   std::vector<AuditEvent> rows;
-  {
-    grpc::ClientContext ctx;
-    Prepare(ctx);
-    auth::v1::ListAuditEventsRequest req;
-    Fill(req, subject, o, since_us);
-    auth::v1::ListAuditEventsResponse resp;
-    auto st = auth->ListAuditEvents(&ctx, req, &resp);
-    if (!st.ok()) return Failed(st, "auth");
-    rows.insert(rows.end(), resp.events().begin(), resp.events().end());
-  }
-  {
-    auto mfa = mfa::v1::MfaService::NewStub(rpc::MakeChannel(o.mfa_target));
-    grpc::ClientContext ctx;
-    Prepare(ctx);
-    mfa::v1::ListAuditEventsRequest req;
-    Fill(req, subject, o, since_us);
-    mfa::v1::ListAuditEventsResponse resp;
-    auto st = mfa->ListAuditEvents(&ctx, req, &resp);
-    if (!st.ok()) return Failed(st, "mfa");
-    rows.insert(rows.end(), resp.events().begin(), resp.events().end());
-  }
-  {
-    auto token = token::v1::TokenService::NewStub(rpc::MakeChannel(o.token_target));
-    grpc::ClientContext ctx;
-    Prepare(ctx);
-    token::v1::ListAuditEventsRequest req;
-    Fill(req, subject, o, since_us);
-    token::v1::ListAuditEventsResponse resp;
-    auto st = token->ListAuditEvents(&ctx, req, &resp);
-    if (!st.ok()) return Failed(st, "token");
-    rows.insert(rows.end(), resp.events().begin(), resp.events().end());
-  }
+  auto st = AppendRows<auth::v1::AuthService, auth::v1::ListAuditEventsRequest,
+                       auth::v1::ListAuditEventsResponse>(o.auth_target, subject, o, since_us, rows);
+  if (!st.ok()) return Failed(st, "auth");
+  st = AppendRows<mfa::v1::MfaService, mfa::v1::ListAuditEventsRequest,
+                  mfa::v1::ListAuditEventsResponse>(o.mfa_target, subject, o, since_us, rows);
+  if (!st.ok()) return Failed(st, "mfa");
+  st = AppendRows<token::v1::TokenService, token::v1::ListAuditEventsRequest,
+                  token::v1::ListAuditEventsResponse>(o.token_target, subject, o, since_us, rows);
+  if (!st.ok()) return Failed(st, "token");
 
   // Oldest first, like a log; each service gave its newest `limit`, so keep the newest overall.
   std::stable_sort(rows.begin(), rows.end(), [](const AuditEvent& a, const AuditEvent& b) {

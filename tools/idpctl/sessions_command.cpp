@@ -70,16 +70,12 @@ int RunSessions(const SessionsOptions& o, const Config& config) {
   }
 
   // The gateway's own session store, configured as the gateway configures it.
-  auto redis_options = store::ParseRedisUrl(
-      config.GetString("gateway.redis_url", config.RequireString("redis.url")));
+  auto redis_options = store::ParseRedisUrl(gateway::SessionRedisUrl(config));
   if (!redis_options) return Failed(redis_options.error(), "redis.url");
   redis_options->pool_size = 1;
   store::RedisClient redis(*redis_options);
   boost::asio::thread_pool redis_pool(1);
-  gateway::SessionPolicy policy;
-  policy.idle = config.GetSeconds("gateway.session_idle", policy.idle);
-  policy.absolute = config.GetSeconds("gateway.session_absolute", policy.absolute);
-  SessionStore sessions(redis, redis_pool, policy);
+  SessionStore sessions(redis, redis_pool, gateway::SessionPolicy::FromConfig(config));
   auto token = token::v1::TokenService::NewStub(rpc::MakeChannel(o.token_target));
 
   struct Outcome {

@@ -50,18 +50,13 @@ int RunApp(const Config& config) {
   GatewayMetrics gateway_metrics(registry);
   rpc::CallMetrics client_metrics(registry, rpc::CallMetrics::Side::kClient);
 
-  auto redis_options =
-      store::ParseRedisUrl(config.GetString("gateway.redis_url", config.RequireString("redis.url")))
-          .value();
+  auto redis_options = store::ParseRedisUrl(SessionRedisUrl(config)).value();
   redis_options.pool_size = static_cast<std::size_t>(config.GetInt("gateway.redis_pool_size", 8));
   store::RedisClient redis(redis_options);
   // Blocking Redis calls run here, never on the io_context threads (DESIGN "Rules").
   boost::asio::thread_pool redis_pool(redis_options.pool_size);
 
-  SessionPolicy policy;
-  policy.idle = config.GetSeconds("gateway.session_idle", policy.idle);
-  policy.absolute = config.GetSeconds("gateway.session_absolute", policy.absolute);
-  SessionStore sessions(redis, redis_pool, policy);
+  SessionStore sessions(redis, redis_pool, SessionPolicy::FromConfig(config));
   RateLimiter limiter(redis, redis_pool);
 
   UpstreamTargets targets{

@@ -2,6 +2,8 @@
 
 #include "blocking.hpp"
 
+#include "idp/common/config.hpp"
+
 #include "idp/crypto/crypto.hpp"
 #include "idp/store/redis.hpp"
 
@@ -178,6 +180,17 @@ Status CheckReply(const Result<store::RedisReply>& r) {
 }
 
 }  // namespace
+
+SessionPolicy SessionPolicy::FromConfig(const Config& config) {
+  SessionPolicy policy;
+  policy.idle = config.GetSeconds("gateway.session_idle", policy.idle);
+  policy.absolute = config.GetSeconds("gateway.session_absolute", policy.absolute);
+  return policy;
+}
+
+std::string SessionRedisUrl(const Config& config) {
+  return config.GetString("gateway.redis_url", config.RequireString("redis.url"));
+}
 
 std::int64_t NowUnix() {
   return std::chrono::duration_cast<std::chrono::seconds>(

@@ -16,6 +16,9 @@
 namespace boost::asio {
 class thread_pool;
 }
+namespace idp {
+class Config;
+}
 namespace idp::store {
 class RedisClient;
 }
@@ -102,7 +105,13 @@ struct SessionPolicy {
   std::chrono::seconds idle{3600};
   std::chrono::seconds absolute{24 * 3600};
   std::chrono::seconds flow{600};
+
+  /// gateway.session_idle and gateway.session_absolute, as the gateway and idpctl read them.
+  static SessionPolicy FromConfig(const Config& config);
 };
+
+/// The Redis that holds the sessions: gateway.redis_url, else redis.url.
+std::string SessionRedisUrl(const Config& config);
 
 /// Thread-safe; Redis calls run on `pool`. Parameters are references (GCC PR 99576, see
 /// libs/rpc/async_call.hpp). Redis failures surface as kUnavailable.
