@@ -208,6 +208,10 @@ Result<PkeyPtr> RsaFromJwk(const boost::json::object& jwk) {
   if (BN_num_bits(n_bn.get()) < kMinRsaBits) {
     return idp::InvalidArgument("RSA key must be at least 2048 bits");
   }
+  // RFC 8017 §3.1: the public exponent is odd and at least 3 (OpenSSL takes 0 from data).
+  if (!BN_is_odd(e_bn.get()) || BN_is_one(e_bn.get())) {
+    return idp::InvalidArgument("RSA public exponent must be an odd number of at least 3");
+  }
   if (jwk.contains("oth")) return idp::InvalidArgument("multi-prime RSA keys are not supported");
 
   auto d = OptionalBytes(jwk, "d");

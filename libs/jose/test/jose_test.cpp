@@ -469,6 +469,11 @@ TEST_CASE("FromJwk refuses malformed and unsafe keys", "[jose]") {
       // RSA below 2048 bits (a 512-bit key).
       R"({"kty":"RSA","e":"AQAB","n":"tFJAFt_UiJsHlRavDgOxOnYKTHkV-cF1aTDtkzNg6WYt9geaPbAvFnR3FVO0BFsl8tzPzMOTkI_kbOfCfAw3FQ"})",
       R"({"kty":"RSA","e":"AQAB"})",                                   // no n
+      // A public exponent of 0 (found by fuzz_jwk: it was taken, then written back as ""),
+      // of 1, and an even one.
+      R"({"kty":"RSA","e":"AAA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR0L6tSoc_BJECPegWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4444444444444444444444444444444444444444444444440000000000000162211757HcyBXArwl93lqt7_RN5w6Cf0h4QyEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFrwl93lqt7_RN5w6n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0QQMicAtapJzKnqDKgw"})",
+      R"({"kty":"RSA","e":"AQ","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR0L6tSoc_BJECPegWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4444444444444444444444444444444444444444444444440000000000000162211757HcyBXArwl93lqt7_RN5w6Cf0h4QyEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFrwl93lqt7_RN5w6n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0QQMicAtapJzKnqDKgw"})",
+      R"({"kty":"RSA","e":"AQAA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR0L6tSoc_BJECPegWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4444444444444444444444444444444444444444444444440000000000000162211757HcyBXArwl93lqt7_RN5w6Cf0h4QyEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFrwl93lqt7_RN5w6n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0QQMicAtapJzKnqDKgw"})",
       R"({"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ"})",     // symmetric
       R"({"n":"AQAB","e":"AQAB"})",                                    // no kty
       R"({"kty":5})",                                                  // kty not a string
