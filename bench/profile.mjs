@@ -121,7 +121,63 @@ async function syscalls(dir) {
   return out;
 }
 
+/**
+ * Where the time goes at full load: perf samples (cpu-clock, the only event this VM offers,
+ * kernel included when run as root) of gateway and token while the driver plays the scenario
+ * at 32 VUs, by process, shared object and function. Callgrind counts instructions and misses
+ * the kernel and the waits; this counts time.
+ */
+async function perfProfile(dir) {
+  const pdir = path.join(dir, 'perf');
+  mkdirSync(pdir, { recursive: true });
+  const traced = ['gateway', 'token', ...(id === 'login' ? ['auth', 'mfa'] : [])];
+  const seconds = Number(process.env.BENCH_PROFILE_SECONDS || 8);
+  log(`profile: sampling ${traced.join(', ')} with perf for ${seconds} s at 32 VUs`);
+  const ours = await startOurs({ bin: need('BENCH_BIN'), dir: pdir, pgAdmin: need('IDP_TEST_PG_DSN'),
+    redisUrl: need('IDP_TEST_REDIS_URL'), redisDb: 6 });
+  ours.label = 'ours';
+  const out = [];
+  try {
+    ours.clients = await seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT,
+      mfaUsers: MFA_USERS, appsPerUser: APPS_PER_USER });
+    ours.jwksUri = (await (await fetch(`${ours.issuer}/.well-known/openid-configuration`)).json()).jwks_uri;
+    const driver = need('BENCH_DRIVER');
+    const load = run(driver, driverArgs(sc, ours, { concurrency: 32, warmup: 1.5, duration: seconds + 1 }),
+      { maxBuffer: 8 << 20 });
+    await new Promise((r) => setTimeout(r, 2000));
+    const data = path.join(pdir, 'perf.data');
+    const pids = ours.procs.filter((p) => traced.includes(p.name));
+    await run('perf', ['record', '-q', '-F', '1999', '-e', 'cpu-clock', '-o', data,
+      '-p', pids.map((p) => p.pid).join(','), '--', 'sleep', String(seconds)], { maxBuffer: 8 << 20 });
+    const report = JSON.parse((await load).stdout);
+    const { stdout } = await run('perf', ['report', '-i', data, '--no-children', '--stdio', '-q',
+      '--sort', 'pid,dso,sym', '--percent-limit', '0.4'], { maxBuffer: 64 << 20 });
+    const byDso = await run('perf', ['report', '-i', data, '--no-children', '--stdio', '-q',
+      '--sort', 'pid,dso', '--percent-limit', '0.5'], { maxBuffer: 64 << 20 });
+    const rows = (text) => text.split('\n').map((l) => l.trim()).filter((l) => /^[\d.]+%/.test(l))
+      .map((l) => `| ${l.replace(/\s{2,}/g, ' | ').replace(/\|$/, '')} |`);
+    out.push('## Where the time goes at 32 VUs (perf)', '',
+      `perf record -e cpu-clock -F 1999 on ${traced.join(', ')} for ${seconds} s while the driver ran `
+      + `${report.ops} operations at 32 VUs over ${report.window_s.toFixed(1)} s (${report.errors} errors). `
+      + 'Shares of all samples of those processes; `[kernel.kallsyms]` is system time.', '',
+      '### By process and shared object', '', '| share | process | object |', '|---:|---|---|', ...rows(byDso.stdout), '',
+      '### By function', '', '| share | process | object | function |', '|---:|---|---|---|',
+      ...rows(stdout).slice(0, 45), '');
+  } finally {
+    await stopProcs(ours.procs);
+  }
+  return out;
+}
+
 async function main() {
+  if (process.env.BENCH_PROFILE_TOOL === 'perf') {
+    const lines = [`# Time profile: ${sc.title}`, '', `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '',
+      ...await perfProfile(path.join(tmp, 'profile'))];
+    const out = path.join(root, 'bench/results', `perf-${id}-${new Date().toISOString().slice(0, 10)}.md`);
+    writeFileSync(out, `${lines.join('\n')}\n`);
+    log(`profile: wrote ${path.relative(root, out)}`);
+    return;
+  }
   const dir = path.join(tmp, 'profile');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

@@ -132,7 +132,7 @@ int WaitForShutdownSignal() {
   return sig;
 }
 
-std::string RequestIdFrom(const grpc::ServerContext& context) {
+std::string RequestIdFrom(const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
   auto it = md.find(grpc::string_ref(kRequestIdKey.data(), kRequestIdKey.size()));
   if (it != md.end()) {
@@ -142,7 +142,7 @@ std::string RequestIdFrom(const grpc::ServerContext& context) {
   return log::NewRequestId();
 }
 
-CallOrigin CallOriginFrom(const grpc::ServerContext& context) {
+CallOrigin CallOriginFrom(const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
   auto field = [&md](std::string_view key, std::size_t max_length) {
     auto it = md.find(grpc::string_ref(key.data(), key.size()));
@@ -155,7 +155,7 @@ CallOrigin CallOriginFrom(const grpc::ServerContext& context) {
                     field(kClientIdKey, kMaxClientIdLength)};
 }
 
-grpc::Status Serve(grpc::ServerContext* context, std::string_view method,
+grpc::Status Serve(grpc::ServerContextBase* context, std::string_view method,
                    const std::function<Status()>& fn) {
   log::ScopedRequestId rid(RequestIdFrom(*context));
   ScopedCallOrigin origin(CallOriginFrom(*context));

@@ -10,21 +10,36 @@
 namespace {
 
 // Echoes the request id it saw (through the thread's log context) as a factor label.
+idp::Status Echo(const idp::mfa::v1::ListFactorsRequest* req,
+                 idp::mfa::v1::ListFactorsResponse* resp) {
+  if (req->subject() == "fail") return idp::NotFound("no such subject");
+  if (req->subject() == "throw") throw std::runtime_error("boom");
+  if (req->subject() == "origin") {
+    resp->add_factors()->set_label(idp::CurrentCallOrigin().client_addr);
+    resp->add_factors()->set_label(idp::CurrentCallOrigin().user_agent);
+    return {};
+  }
+  resp->add_factors()->set_label(idp::log::CurrentRequestId());
+  return {};
+}
+
+// Echo on the sync API (Serve), as auth serves.
 class EchoMfa final : public idp::mfa::v1::MfaService::Service {
  public:
   grpc::Status ListFactors(grpc::ServerContext* ctx, const idp::mfa::v1::ListFactorsRequest* req,
                            idp::mfa::v1::ListFactorsResponse* resp) override {
-    return idp::rpc::Serve(ctx, "ListFactors", [&]() -> idp::Status {
-      if (req->subject() == "fail") return idp::NotFound("no such subject");
-      if (req->subject() == "throw") throw std::runtime_error("boom");
-      if (req->subject() == "origin") {
-        resp->add_factors()->set_label(idp::CurrentCallOrigin().client_addr);
-        resp->add_factors()->set_label(idp::CurrentCallOrigin().user_agent);
-        return {};
-      }
-      resp->add_factors()->set_label(idp::log::CurrentRequestId());
-      return {};
-    });
+    return idp::rpc::Serve(ctx, "ListFactors", [&] { return Echo(req, resp); });
+  }
+};
+
+// Echo on the callback API (ServeUnary), as token, mfa and delivery serve.
+class CallbackEchoMfa final : public idp::mfa::v1::MfaService::WithCallbackMethod_ListFactors<
+                                  idp::mfa::v1::MfaService::Service> {
+ public:
+  grpc::ServerUnaryReactor* ListFactors(grpc::CallbackServerContext* ctx,
+                                        const idp::mfa::v1::ListFactorsRequest* req,
+                                        idp::mfa::v1::ListFactorsResponse* resp) override {
+    return idp::rpc::ServeUnary(ctx, "ListFactors", [&] { return Echo(req, resp); });
   }
 };
 
@@ -53,8 +68,9 @@ TEST_CASE("the server serves grpc.health.v1 and follows SetServing") {
   }
 }
 
-TEST_CASE("request ids travel in metadata; errors and exceptions map to statuses") {
-  EchoMfa svc;
+TEMPLATE_TEST_CASE("request ids travel in metadata; errors and exceptions map to statuses", "",
+                   EchoMfa, CallbackEchoMfa) {
+  TestType svc;
   idp::rpc::GrpcServer server({"127.0.0.1:0", 4, std::chrono::seconds(1)}, {&svc});
   auto stub = idp::mfa::v1::MfaService::NewStub(
       idp::rpc::MakeChannel("127.0.0.1:" + std::to_string(server.port())));

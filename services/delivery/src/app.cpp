@@ -214,8 +214,7 @@ int RunApp(const Config& config) {
     auto depth = outbox.Depth();
     return metrics.Render(depth ? &*depth : nullptr);
   });
-  rpc::ServerOptions options{config.GetString("delivery.listen", "127.0.0.1:7003"),
-                             static_cast<int>(config.GetInt("delivery.max_threads", 16))};
+  rpc::ServerOptions options{config.GetString("delivery.listen", "127.0.0.1:7003")};
   options.metrics = &registry;
   rpc::GrpcServer server(options, {&handler});
   auto exporter = metrics::StartExporter(config, "delivery.metrics_listen", registry,

@@ -62,10 +62,10 @@ void SetTime(std::int64_t ms, google::protobuf::Timestamp* t) {
 
 }  // namespace
 
-grpc::Status DeliveryGrpcHandler::SendEmail(grpc::ServerContext* ctx,
-                                            const v1::SendEmailRequest* req,
-                                            v1::SendEmailResponse* resp) {
-  return rpc::Serve(ctx, "SendEmail", [&]() -> Status {
+grpc::ServerUnaryReactor* DeliveryGrpcHandler::SendEmail(grpc::CallbackServerContext* ctx,
+                                                         const v1::SendEmailRequest* req,
+                                                         v1::SendEmailResponse* resp) {
+  return rpc::ServeUnary(ctx, "SendEmail", [&]() -> Status {
     auto valid_for = ValidFor(req->has_code_valid_for(), req->code_valid_for());
     if (!valid_for) return valid_for.error();
     EmailRequest r;
@@ -89,9 +89,10 @@ grpc::Status DeliveryGrpcHandler::SendEmail(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status DeliveryGrpcHandler::SendSms(grpc::ServerContext* ctx, const v1::SendSmsRequest* req,
-                                          v1::SendSmsResponse* resp) {
-  return rpc::Serve(ctx, "SendSms", [&]() -> Status {
+grpc::ServerUnaryReactor* DeliveryGrpcHandler::SendSms(grpc::CallbackServerContext* ctx,
+                                                       const v1::SendSmsRequest* req,
+                                                       v1::SendSmsResponse* resp) {
+  return rpc::ServeUnary(ctx, "SendSms", [&]() -> Status {
     auto valid_for = ValidFor(req->has_code_valid_for(), req->code_valid_for());
     if (!valid_for) return valid_for.error();
     SmsRequest r;
@@ -114,10 +115,10 @@ grpc::Status DeliveryGrpcHandler::SendSms(grpc::ServerContext* ctx, const v1::Se
   });
 }
 
-grpc::Status DeliveryGrpcHandler::GetStatus(grpc::ServerContext* ctx,
-                                            const v1::GetStatusRequest* req,
-                                            v1::GetStatusResponse* resp) {
-  return rpc::Serve(ctx, "GetStatus", [&]() -> Status {
+grpc::ServerUnaryReactor* DeliveryGrpcHandler::GetStatus(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetStatusRequest* req,
+                                                         v1::GetStatusResponse* resp) {
+  return rpc::ServeUnary(ctx, "GetStatus", [&]() -> Status {
     auto s = service_.GetStatus(req->message_id());
     if (!s) return s.error();
     resp->set_state(ToProto(s->state));
@@ -132,10 +133,10 @@ grpc::Status DeliveryGrpcHandler::GetStatus(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status DeliveryGrpcHandler::GetMetrics(grpc::ServerContext* ctx,
-                                             const v1::GetMetricsRequest* /*req*/,
-                                             v1::GetMetricsResponse* resp) {
-  return rpc::Serve(ctx, "GetMetrics", [&]() -> Status {
+grpc::ServerUnaryReactor* DeliveryGrpcHandler::GetMetrics(grpc::CallbackServerContext* ctx,
+                                                          const v1::GetMetricsRequest* /*req*/,
+                                                          v1::GetMetricsResponse* resp) {
+  return rpc::ServeUnary(ctx, "GetMetrics", [&]() -> Status {
     auto depth = depth_();
     resp->set_text(metrics_.Render(depth ? &*depth : nullptr));
     return {};

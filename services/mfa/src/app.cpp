@@ -69,8 +69,7 @@ int RunApp(const Config& config) {
   MfaGrpcHandler handler(service, browsers, &audit_log);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }},
                                       {"redis", [&redis] { return redis.Stats(); }}});
-  rpc::ServerOptions options{config.GetString("mfa.listen", "127.0.0.1:7002"),
-                             static_cast<int>(config.GetInt("mfa.max_threads", 32))};
+  rpc::ServerOptions options{config.GetString("mfa.listen", "127.0.0.1:7002")};
   options.metrics = &registry;
   rpc::GrpcServer server(options, {&handler});
   auto exporter = metrics::StartExporter(config, "mfa.metrics_listen", registry,

@@ -18,10 +18,10 @@ v1::FactorType TypeFromName(const std::string& t) {
 
 }  // namespace
 
-grpc::Status MfaGrpcHandler::ListFactors(grpc::ServerContext* ctx,
-                                         const v1::ListFactorsRequest* req,
-                                         v1::ListFactorsResponse* resp) {
-  return rpc::Serve(ctx, "ListFactors", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::ListFactors(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListFactorsRequest* req,
+                                                      v1::ListFactorsResponse* resp) {
+  return rpc::ServeUnary(ctx, "ListFactors", [&]() -> Status {
     if (req->subject().empty()) return InvalidArgument("subject is required");
     auto list = service_.List(req->subject());
     if (!list) return list.error();
@@ -46,10 +46,10 @@ grpc::Status MfaGrpcHandler::ListFactors(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::StartTotpEnrolment(grpc::ServerContext* ctx,
-                                                const v1::StartTotpEnrolmentRequest* req,
-                                                v1::StartTotpEnrolmentResponse* resp) {
-  return rpc::Serve(ctx, "StartTotpEnrolment", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::StartTotpEnrolment(
+    grpc::CallbackServerContext* ctx, const v1::StartTotpEnrolmentRequest* req,
+    v1::StartTotpEnrolmentResponse* resp) {
+  return rpc::ServeUnary(ctx, "StartTotpEnrolment", [&]() -> Status {
     auto e = service_.StartTotp(req->subject(), req->label(), req->account_name());
     if (!e) return e.error();
     resp->set_factor_id(e->factor_id);
@@ -60,10 +60,10 @@ grpc::Status MfaGrpcHandler::StartTotpEnrolment(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::ConfirmTotpEnrolment(grpc::ServerContext* ctx,
-                                                  const v1::ConfirmTotpEnrolmentRequest* req,
-                                                  v1::ConfirmTotpEnrolmentResponse* resp) {
-  return rpc::Serve(ctx, "ConfirmTotpEnrolment", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::ConfirmTotpEnrolment(
+    grpc::CallbackServerContext* ctx, const v1::ConfirmTotpEnrolmentRequest* req,
+    v1::ConfirmTotpEnrolmentResponse* resp) {
+  return rpc::ServeUnary(ctx, "ConfirmTotpEnrolment", [&]() -> Status {
     auto outcome = service_.ConfirmTotp(req->subject(), req->factor_id(), req->code());
     if (!outcome) return outcome.error();
     if (*outcome == CodeOutcome::kVerified) {
@@ -81,10 +81,10 @@ grpc::Status MfaGrpcHandler::ConfirmTotpEnrolment(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::RemoveFactor(grpc::ServerContext* ctx,
-                                          const v1::RemoveFactorRequest* req,
-                                          v1::RemoveFactorResponse*) {
-  return rpc::Serve(ctx, "RemoveFactor", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::RemoveFactor(grpc::CallbackServerContext* ctx,
+                                                       const v1::RemoveFactorRequest* req,
+                                                       v1::RemoveFactorResponse*) {
+  return rpc::ServeUnary(ctx, "RemoveFactor", [&]() -> Status {
     auto st = service_.Remove(req->subject(), req->factor_id());
     if (st) {
       Audit({"mfa.factor_removed", req->subject(), "", "", "", "",
@@ -94,10 +94,10 @@ grpc::Status MfaGrpcHandler::RemoveFactor(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::StartChallenge(grpc::ServerContext* ctx,
-                                            const v1::StartChallengeRequest* req,
-                                            v1::StartChallengeResponse* resp) {
-  return rpc::Serve(ctx, "StartChallenge", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::StartChallenge(grpc::CallbackServerContext* ctx,
+                                                         const v1::StartChallengeRequest* req,
+                                                         v1::StartChallengeResponse* resp) {
+  return rpc::ServeUnary(ctx, "StartChallenge", [&]() -> Status {
     auto id = service_.StartChallenge(req->subject());
     if (!id) return id.error();
     resp->set_challenge_id(*id);
@@ -105,15 +105,23 @@ grpc::Status MfaGrpcHandler::StartChallenge(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::VerifyCode(grpc::ServerContext* ctx, const v1::VerifyCodeRequest* req,
-                                        v1::VerifyCodeResponse* resp) {
-  return rpc::Serve(ctx, "VerifyCode", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::VerifyCode(grpc::CallbackServerContext* ctx,
+                                                     const v1::VerifyCodeRequest* req,
+                                                     v1::VerifyCodeResponse* resp) {
+  return rpc::ServeUnary(ctx, "VerifyCode", [&]() -> Status {
     VerifyMethod method = VerifyMethod::kTotp;
     switch (req->method()) {
-      case v1::CODE_METHOD_TOTP: method = VerifyMethod::kTotp; break;
-      case v1::CODE_METHOD_RECOVERY: method = VerifyMethod::kRecovery; break;
-      case v1::CODE_METHOD_SENT: method = VerifyMethod::kSent; break;
-      default: return InvalidArgument("method must be TOTP, RECOVERY or SENT");
+      case v1::CODE_METHOD_TOTP:
+        method = VerifyMethod::kTotp;
+        break;
+      case v1::CODE_METHOD_RECOVERY:
+        method = VerifyMethod::kRecovery;
+        break;
+      case v1::CODE_METHOD_SENT:
+        method = VerifyMethod::kSent;
+        break;
+      default:
+        return InvalidArgument("method must be TOTP, RECOVERY or SENT");
     }
     auto v = service_.Verify(req->challenge_id(), req->subject(), method, req->code());
     if (!v) return v.error();
@@ -139,11 +147,21 @@ grpc::Status MfaGrpcHandler::VerifyCode(grpc::ServerContext* ctx, const v1::Veri
     }
     using R = v1::VerifyCodeResponse;
     switch (v->outcome) {
-      case CodeOutcome::kVerified: resp->set_outcome(R::OUTCOME_VERIFIED); break;
-      case CodeOutcome::kWrong: resp->set_outcome(R::OUTCOME_WRONG_CODE); break;
-      case CodeOutcome::kMalformed: resp->set_outcome(R::OUTCOME_MALFORMED_CODE); break;
-      case CodeOutcome::kChallengeEnded: resp->set_outcome(R::OUTCOME_CHALLENGE_ENDED); break;
-      case CodeOutcome::kLocked: resp->set_outcome(R::OUTCOME_LOCKED); break;
+      case CodeOutcome::kVerified:
+        resp->set_outcome(R::OUTCOME_VERIFIED);
+        break;
+      case CodeOutcome::kWrong:
+        resp->set_outcome(R::OUTCOME_WRONG_CODE);
+        break;
+      case CodeOutcome::kMalformed:
+        resp->set_outcome(R::OUTCOME_MALFORMED_CODE);
+        break;
+      case CodeOutcome::kChallengeEnded:
+        resp->set_outcome(R::OUTCOME_CHALLENGE_ENDED);
+        break;
+      case CodeOutcome::kLocked:
+        resp->set_outcome(R::OUTCOME_LOCKED);
+        break;
     }
     if (v->outcome == CodeOutcome::kVerified) resp->set_amr(v->amr);
     resp->set_tries_left(v->tries_left);
@@ -153,10 +171,10 @@ grpc::Status MfaGrpcHandler::VerifyCode(grpc::ServerContext* ctx, const v1::Veri
   });
 }
 
-grpc::Status MfaGrpcHandler::GenerateRecoveryCodes(grpc::ServerContext* ctx,
-                                                   const v1::GenerateRecoveryCodesRequest* req,
-                                                   v1::GenerateRecoveryCodesResponse* resp) {
-  return rpc::Serve(ctx, "GenerateRecoveryCodes", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::GenerateRecoveryCodes(
+    grpc::CallbackServerContext* ctx, const v1::GenerateRecoveryCodesRequest* req,
+    v1::GenerateRecoveryCodesResponse* resp) {
+  return rpc::ServeUnary(ctx, "GenerateRecoveryCodes", [&]() -> Status {
     auto codes = service_.GenerateRecoveryCodes(req->subject());
     if (!codes) return codes.error();
     Audit({"mfa.recovery_codes_generated", req->subject(), "", "", "", "",
@@ -174,10 +192,10 @@ std::string BrowserHash(const std::string& token) {
 
 }  // namespace
 
-grpc::Status MfaGrpcHandler::RememberBrowser(grpc::ServerContext* ctx,
-                                             const v1::RememberBrowserRequest* req,
-                                             v1::RememberBrowserResponse* resp) {
-  return rpc::Serve(ctx, "RememberBrowser", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::RememberBrowser(grpc::CallbackServerContext* ctx,
+                                                          const v1::RememberBrowserRequest* req,
+                                                          v1::RememberBrowserResponse* resp) {
+  return rpc::ServeUnary(ctx, "RememberBrowser", [&]() -> Status {
     if (req->days() < 1 || req->days() > 365) return InvalidArgument("days must be 1 to 365");
     std::string token = crypto::RandomToken(32);
     auto st = browsers_.Add(req->subject(), BrowserHash(token), req->label(),
@@ -189,10 +207,10 @@ grpc::Status MfaGrpcHandler::RememberBrowser(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::CheckBrowser(grpc::ServerContext* ctx,
-                                          const v1::CheckBrowserRequest* req,
-                                          v1::CheckBrowserResponse* resp) {
-  return rpc::Serve(ctx, "CheckBrowser", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::CheckBrowser(grpc::CallbackServerContext* ctx,
+                                                       const v1::CheckBrowserRequest* req,
+                                                       v1::CheckBrowserResponse* resp) {
+  return rpc::ServeUnary(ctx, "CheckBrowser", [&]() -> Status {
     if (req->token().empty() || req->token().size() > 128) return {};
     auto ok = browsers_.Check(req->subject(), BrowserHash(req->token()));
     if (!ok) return ok.error();
@@ -201,10 +219,10 @@ grpc::Status MfaGrpcHandler::CheckBrowser(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::ListBrowsers(grpc::ServerContext* ctx,
-                                          const v1::ListBrowsersRequest* req,
-                                          v1::ListBrowsersResponse* resp) {
-  return rpc::Serve(ctx, "ListBrowsers", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::ListBrowsers(grpc::CallbackServerContext* ctx,
+                                                       const v1::ListBrowsersRequest* req,
+                                                       v1::ListBrowsersResponse* resp) {
+  return rpc::ServeUnary(ctx, "ListBrowsers", [&]() -> Status {
     auto list = browsers_.List(req->subject());
     if (!list) return list.error();
     for (const auto& b : *list) {
@@ -218,10 +236,10 @@ grpc::Status MfaGrpcHandler::ListBrowsers(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::ForgetBrowsers(grpc::ServerContext* ctx,
-                                            const v1::ForgetBrowsersRequest* req,
-                                            v1::ForgetBrowsersResponse* resp) {
-  return rpc::Serve(ctx, "ForgetBrowsers", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::ForgetBrowsers(grpc::CallbackServerContext* ctx,
+                                                         const v1::ForgetBrowsersRequest* req,
+                                                         v1::ForgetBrowsersResponse* resp) {
+  return rpc::ServeUnary(ctx, "ForgetBrowsers", [&]() -> Status {
     auto n = browsers_.Forget(req->subject(), req->id());
     if (!n) return n.error();
     resp->set_forgotten(*n);
@@ -229,10 +247,10 @@ grpc::Status MfaGrpcHandler::ForgetBrowsers(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::ResetFactors(grpc::ServerContext* ctx,
-                                          const v1::ResetFactorsRequest* req,
-                                          v1::ResetFactorsResponse* resp) {
-  return rpc::Serve(ctx, "ResetFactors", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::ResetFactors(grpc::CallbackServerContext* ctx,
+                                                       const v1::ResetFactorsRequest* req,
+                                                       v1::ResetFactorsResponse* resp) {
+  return rpc::ServeUnary(ctx, "ResetFactors", [&]() -> Status {
     auto n = service_.Reset(req->subject());
     if (!n) return n.error();
     Audit({"admin.factors_reset", req->subject(), "", "", "", "",
@@ -265,10 +283,10 @@ std::string TypeName(v1::FactorType t) {
 
 }  // namespace
 
-grpc::Status MfaGrpcHandler::StartDeliveryEnrolment(grpc::ServerContext* ctx,
-                                                    const v1::StartDeliveryEnrolmentRequest* req,
-                                                    v1::StartDeliveryEnrolmentResponse* resp) {
-  return rpc::Serve(ctx, "StartDeliveryEnrolment", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::StartDeliveryEnrolment(
+    grpc::CallbackServerContext* ctx, const v1::StartDeliveryEnrolmentRequest* req,
+    v1::StartDeliveryEnrolmentResponse* resp) {
+  return rpc::ServeUnary(ctx, "StartDeliveryEnrolment", [&]() -> Status {
     auto e = service_.StartDeliveryEnrolment(req->subject(), TypeName(req->type()),
                                              req->destination(), req->region());
     if (!e) return e.error();
@@ -279,10 +297,10 @@ grpc::Status MfaGrpcHandler::StartDeliveryEnrolment(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status MfaGrpcHandler::ConfirmDeliveryEnrolment(
-    grpc::ServerContext* ctx, const v1::ConfirmDeliveryEnrolmentRequest* req,
+grpc::ServerUnaryReactor* MfaGrpcHandler::ConfirmDeliveryEnrolment(
+    grpc::CallbackServerContext* ctx, const v1::ConfirmDeliveryEnrolmentRequest* req,
     v1::ConfirmDeliveryEnrolmentResponse* resp) {
-  return rpc::Serve(ctx, "ConfirmDeliveryEnrolment", [&]() -> Status {
+  return rpc::ServeUnary(ctx, "ConfirmDeliveryEnrolment", [&]() -> Status {
     auto v = service_.ConfirmDeliveryEnrolment(req->subject(), req->factor_id(), req->code());
     if (!v) return v.error();
     if (v->outcome == CodeOutcome::kVerified) {
@@ -298,9 +316,10 @@ grpc::Status MfaGrpcHandler::ConfirmDeliveryEnrolment(
   });
 }
 
-grpc::Status MfaGrpcHandler::SendCode(grpc::ServerContext* ctx, const v1::SendCodeRequest* req,
-                                      v1::SendCodeResponse* resp) {
-  return rpc::Serve(ctx, "SendCode", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::SendCode(grpc::CallbackServerContext* ctx,
+                                                   const v1::SendCodeRequest* req,
+                                                   v1::SendCodeResponse* resp) {
+  return rpc::ServeUnary(ctx, "SendCode", [&]() -> Status {
     auto r = service_.SendCode(req->challenge_id(), req->subject(), req->factor_id());
     if (!r) return r.error();
     resp->set_error(r->error);
@@ -309,10 +328,10 @@ grpc::Status MfaGrpcHandler::SendCode(grpc::ServerContext* ctx, const v1::SendCo
   });
 }
 
-grpc::Status MfaGrpcHandler::CodeStatus(grpc::ServerContext* ctx,
-                                        const v1::CodeStatusRequest* req,
-                                        v1::CodeStatusResponse* resp) {
-  return rpc::Serve(ctx, "CodeStatus", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::CodeStatus(grpc::CallbackServerContext* ctx,
+                                                     const v1::CodeStatusRequest* req,
+                                                     v1::CodeStatusResponse* resp) {
+  return rpc::ServeUnary(ctx, "CodeStatus", [&]() -> Status {
     auto r = service_.CodeStatus(req->challenge_id(), req->subject());
     if (!r) return r.error();
     resp->set_state(r->first.state);
@@ -326,10 +345,10 @@ void MfaGrpcHandler::Audit(audit::Event event) {
   if (audit_ != nullptr) (void)audit_->Record(event);
 }
 
-grpc::Status MfaGrpcHandler::ListAuditEvents(grpc::ServerContext* ctx,
-                                             const v1::ListAuditEventsRequest* req,
-                                             v1::ListAuditEventsResponse* resp) {
-  return rpc::Serve(ctx, "ListAuditEvents", [&]() -> Status {
+grpc::ServerUnaryReactor* MfaGrpcHandler::ListAuditEvents(grpc::CallbackServerContext* ctx,
+                                                          const v1::ListAuditEventsRequest* req,
+                                                          v1::ListAuditEventsResponse* resp) {
+  return rpc::ServeUnary(ctx, "ListAuditEvents", [&]() -> Status {
     if (audit_ == nullptr) return Error{ErrorCode::kFailedPrecondition, "no audit log"};
     return audit::ListAuditEvents(*audit_, *req, resp);
   });

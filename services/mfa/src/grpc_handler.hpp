@@ -9,52 +9,64 @@
 namespace idp::mfa {
 
 /// idp.mfa.v1.MfaService over MfaService: proto <-> domain, errors -> statuses.
-class MfaGrpcHandler final : public v1::MfaService::Service {
+class MfaGrpcHandler final : public v1::MfaService::CallbackService {
  public:
   /// `audit` records MFA outcomes and factor changes, and serves ListAuditEvents (null: neither).
   MfaGrpcHandler(MfaService& service, BrowserStore& browsers, audit::AuditLog* audit = nullptr)
       : service_(service), browsers_(browsers), audit_(audit) {}
 
-  // v1::MfaService::Service
-  grpc::Status ListFactors(grpc::ServerContext* ctx, const v1::ListFactorsRequest* req,
-                           v1::ListFactorsResponse* resp) override;
-  grpc::Status StartTotpEnrolment(grpc::ServerContext* ctx,
-                                  const v1::StartTotpEnrolmentRequest* req,
-                                  v1::StartTotpEnrolmentResponse* resp) override;
-  grpc::Status ConfirmTotpEnrolment(grpc::ServerContext* ctx,
-                                    const v1::ConfirmTotpEnrolmentRequest* req,
-                                    v1::ConfirmTotpEnrolmentResponse* resp) override;
-  grpc::Status RemoveFactor(grpc::ServerContext* ctx, const v1::RemoveFactorRequest* req,
-                            v1::RemoveFactorResponse* resp) override;
-  grpc::Status StartChallenge(grpc::ServerContext* ctx, const v1::StartChallengeRequest* req,
-                              v1::StartChallengeResponse* resp) override;
-  grpc::Status VerifyCode(grpc::ServerContext* ctx, const v1::VerifyCodeRequest* req,
-                          v1::VerifyCodeResponse* resp) override;
-  grpc::Status GenerateRecoveryCodes(grpc::ServerContext* ctx,
-                                     const v1::GenerateRecoveryCodesRequest* req,
-                                     v1::GenerateRecoveryCodesResponse* resp) override;
-  grpc::Status StartDeliveryEnrolment(grpc::ServerContext* ctx,
-                                      const v1::StartDeliveryEnrolmentRequest* req,
-                                      v1::StartDeliveryEnrolmentResponse* resp) override;
-  grpc::Status ConfirmDeliveryEnrolment(grpc::ServerContext* ctx,
-                                        const v1::ConfirmDeliveryEnrolmentRequest* req,
-                                        v1::ConfirmDeliveryEnrolmentResponse* resp) override;
-  grpc::Status SendCode(grpc::ServerContext* ctx, const v1::SendCodeRequest* req,
-                        v1::SendCodeResponse* resp) override;
-  grpc::Status CodeStatus(grpc::ServerContext* ctx, const v1::CodeStatusRequest* req,
-                          v1::CodeStatusResponse* resp) override;
-  grpc::Status RememberBrowser(grpc::ServerContext* ctx, const v1::RememberBrowserRequest* req,
-                               v1::RememberBrowserResponse* resp) override;
-  grpc::Status CheckBrowser(grpc::ServerContext* ctx, const v1::CheckBrowserRequest* req,
-                            v1::CheckBrowserResponse* resp) override;
-  grpc::Status ListBrowsers(grpc::ServerContext* ctx, const v1::ListBrowsersRequest* req,
-                            v1::ListBrowsersResponse* resp) override;
-  grpc::Status ForgetBrowsers(grpc::ServerContext* ctx, const v1::ForgetBrowsersRequest* req,
-                              v1::ForgetBrowsersResponse* resp) override;
-  grpc::Status ResetFactors(grpc::ServerContext* ctx, const v1::ResetFactorsRequest* req,
-                            v1::ResetFactorsResponse* resp) override;
-  grpc::Status ListAuditEvents(grpc::ServerContext* ctx, const v1::ListAuditEventsRequest* req,
-                               v1::ListAuditEventsResponse* resp) override;
+  // v1::MfaService::CallbackService
+  grpc::ServerUnaryReactor* ListFactors(grpc::CallbackServerContext* ctx,
+                                        const v1::ListFactorsRequest* req,
+                                        v1::ListFactorsResponse* resp) override;
+  grpc::ServerUnaryReactor* StartTotpEnrolment(grpc::CallbackServerContext* ctx,
+                                               const v1::StartTotpEnrolmentRequest* req,
+                                               v1::StartTotpEnrolmentResponse* resp) override;
+  grpc::ServerUnaryReactor* ConfirmTotpEnrolment(grpc::CallbackServerContext* ctx,
+                                                 const v1::ConfirmTotpEnrolmentRequest* req,
+                                                 v1::ConfirmTotpEnrolmentResponse* resp) override;
+  grpc::ServerUnaryReactor* RemoveFactor(grpc::CallbackServerContext* ctx,
+                                         const v1::RemoveFactorRequest* req,
+                                         v1::RemoveFactorResponse* resp) override;
+  grpc::ServerUnaryReactor* StartChallenge(grpc::CallbackServerContext* ctx,
+                                           const v1::StartChallengeRequest* req,
+                                           v1::StartChallengeResponse* resp) override;
+  grpc::ServerUnaryReactor* VerifyCode(grpc::CallbackServerContext* ctx,
+                                       const v1::VerifyCodeRequest* req,
+                                       v1::VerifyCodeResponse* resp) override;
+  grpc::ServerUnaryReactor* GenerateRecoveryCodes(grpc::CallbackServerContext* ctx,
+                                                  const v1::GenerateRecoveryCodesRequest* req,
+                                                  v1::GenerateRecoveryCodesResponse* resp) override;
+  grpc::ServerUnaryReactor* StartDeliveryEnrolment(
+      grpc::CallbackServerContext* ctx, const v1::StartDeliveryEnrolmentRequest* req,
+      v1::StartDeliveryEnrolmentResponse* resp) override;
+  grpc::ServerUnaryReactor* ConfirmDeliveryEnrolment(
+      grpc::CallbackServerContext* ctx, const v1::ConfirmDeliveryEnrolmentRequest* req,
+      v1::ConfirmDeliveryEnrolmentResponse* resp) override;
+  grpc::ServerUnaryReactor* SendCode(grpc::CallbackServerContext* ctx,
+                                     const v1::SendCodeRequest* req,
+                                     v1::SendCodeResponse* resp) override;
+  grpc::ServerUnaryReactor* CodeStatus(grpc::CallbackServerContext* ctx,
+                                       const v1::CodeStatusRequest* req,
+                                       v1::CodeStatusResponse* resp) override;
+  grpc::ServerUnaryReactor* RememberBrowser(grpc::CallbackServerContext* ctx,
+                                            const v1::RememberBrowserRequest* req,
+                                            v1::RememberBrowserResponse* resp) override;
+  grpc::ServerUnaryReactor* CheckBrowser(grpc::CallbackServerContext* ctx,
+                                         const v1::CheckBrowserRequest* req,
+                                         v1::CheckBrowserResponse* resp) override;
+  grpc::ServerUnaryReactor* ListBrowsers(grpc::CallbackServerContext* ctx,
+                                         const v1::ListBrowsersRequest* req,
+                                         v1::ListBrowsersResponse* resp) override;
+  grpc::ServerUnaryReactor* ForgetBrowsers(grpc::CallbackServerContext* ctx,
+                                           const v1::ForgetBrowsersRequest* req,
+                                           v1::ForgetBrowsersResponse* resp) override;
+  grpc::ServerUnaryReactor* ResetFactors(grpc::CallbackServerContext* ctx,
+                                         const v1::ResetFactorsRequest* req,
+                                         v1::ResetFactorsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAuditEvents(grpc::CallbackServerContext* ctx,
+                                            const v1::ListAuditEventsRequest* req,
+                                            v1::ListAuditEventsResponse* resp) override;
 
  private:
   MfaService& service_;

@@ -79,8 +79,7 @@ int RunApp(const Config& config) {
   TokenGrpcHandler handler(service, keys, notifier, &audit_log);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }},
                                       {"redis", [&redis] { return redis.Stats(); }}});
-  rpc::ServerOptions options{config.GetString("token.listen", "127.0.0.1:7004"),
-                             static_cast<int>(config.GetInt("token.max_threads", 64))};
+  rpc::ServerOptions options{config.GetString("token.listen", "127.0.0.1:7004")};
   options.metrics = &registry;
   rpc::GrpcServer server(options, {&handler});
   auto exporter = metrics::StartExporter(config, "token.metrics_listen", registry,

@@ -98,9 +98,10 @@ void FillTokens(const Outcome<Tokens>& outcome, Resp* resp) {
 
 }  // namespace
 
-grpc::Status TokenGrpcHandler::GetClient(grpc::ServerContext* ctx, const v1::GetClientRequest* req,
-                                         v1::GetClientResponse* resp) {
-  return rpc::Serve(ctx, "GetClient", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::GetClient(grpc::CallbackServerContext* ctx,
+                                                      const v1::GetClientRequest* req,
+                                                      v1::GetClientResponse* resp) {
+  return rpc::ServeUnary(ctx, "GetClient", [&]() -> Status {
     auto c = service_.GetClient(req->client_id());
     if (!c) return c.error();
     ToProto(*c, resp->mutable_client());
@@ -108,10 +109,10 @@ grpc::Status TokenGrpcHandler::GetClient(grpc::ServerContext* ctx, const v1::Get
   });
 }
 
-grpc::Status TokenGrpcHandler::ListClients(grpc::ServerContext* ctx,
-                                           const v1::ListClientsRequest* req,
-                                           v1::ListClientsResponse* resp) {
-  return rpc::Serve(ctx, "ListClients", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::ListClients(grpc::CallbackServerContext* ctx,
+                                                        const v1::ListClientsRequest* req,
+                                                        v1::ListClientsResponse* resp) {
+  return rpc::ServeUnary(ctx, "ListClients", [&]() -> Status {
     auto list = service_.ListClients(req->portal_only());
     if (!list) return list.error();
     for (const auto& c : *list) ToProto(c, resp->add_clients());
@@ -119,10 +120,10 @@ grpc::Status TokenGrpcHandler::ListClients(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::CreateClient(grpc::ServerContext* ctx,
-                                            const v1::CreateClientRequest* req,
-                                            v1::CreateClientResponse* resp) {
-  return rpc::Serve(ctx, "CreateClient", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::CreateClient(grpc::CallbackServerContext* ctx,
+                                                         const v1::CreateClientRequest* req,
+                                                         v1::CreateClientResponse* resp) {
+  return rpc::ServeUnary(ctx, "CreateClient", [&]() -> Status {
     auto saved = service_.SaveClient(FromProto(req->client()), req->upsert(), req->client_secret());
     if (!saved) return saved.error();
     ToProto(saved->first, resp->mutable_client());
@@ -134,10 +135,10 @@ grpc::Status TokenGrpcHandler::CreateClient(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::IssueAuthorizationCode(grpc::ServerContext* ctx,
-                                                      const v1::IssueAuthorizationCodeRequest* req,
-                                                      v1::IssueAuthorizationCodeResponse* resp) {
-  return rpc::Serve(ctx, "IssueAuthorizationCode", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::IssueAuthorizationCode(
+    grpc::CallbackServerContext* ctx, const v1::IssueAuthorizationCodeRequest* req,
+    v1::IssueAuthorizationCodeResponse* resp) {
+  return rpc::ServeUnary(ctx, "IssueAuthorizationCode", [&]() -> Status {
     CodeGrant g;
     g.client_id = req->client_id();
     g.redirect_uri = req->redirect_uri();
@@ -158,10 +159,10 @@ grpc::Status TokenGrpcHandler::IssueAuthorizationCode(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::ExchangeAuthorizationCode(
-    grpc::ServerContext* ctx, const v1::ExchangeAuthorizationCodeRequest* req,
+grpc::ServerUnaryReactor* TokenGrpcHandler::ExchangeAuthorizationCode(
+    grpc::CallbackServerContext* ctx, const v1::ExchangeAuthorizationCodeRequest* req,
     v1::ExchangeAuthorizationCodeResponse* resp) {
-  return rpc::Serve(ctx, "ExchangeAuthorizationCode", [&]() -> Status {
+  return rpc::ServeUnary(ctx, "ExchangeAuthorizationCode", [&]() -> Status {
     CodeExchange x;
     x.client = FromProto(req->client());
     x.code = req->code();
@@ -176,10 +177,10 @@ grpc::Status TokenGrpcHandler::ExchangeAuthorizationCode(
   });
 }
 
-grpc::Status TokenGrpcHandler::ValidateAccessToken(grpc::ServerContext* ctx,
-                                                   const v1::ValidateAccessTokenRequest* req,
-                                                   v1::ValidateAccessTokenResponse* resp) {
-  return rpc::Serve(ctx, "ValidateAccessToken", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::ValidateAccessToken(
+    grpc::CallbackServerContext* ctx, const v1::ValidateAccessTokenRequest* req,
+    v1::ValidateAccessTokenResponse* resp) {
+  return rpc::ServeUnary(ctx, "ValidateAccessToken", [&]() -> Status {
     auto outcome = service_.ValidateAccessToken(req->access_token());
     if (!outcome) return outcome.error();
     if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
@@ -197,18 +198,19 @@ grpc::Status TokenGrpcHandler::ValidateAccessToken(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::GetJwks(grpc::ServerContext* ctx, const v1::GetJwksRequest*,
-                                       v1::GetJwksResponse* resp) {
-  return rpc::Serve(ctx, "GetJwks", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::GetJwks(grpc::CallbackServerContext* ctx,
+                                                    const v1::GetJwksRequest*,
+                                                    v1::GetJwksResponse* resp) {
+  return rpc::ServeUnary(ctx, "GetJwks", [&]() -> Status {
     resp->set_jwks_json(service_.Jwks());
     return {};
   });
 }
 
-grpc::Status TokenGrpcHandler::RefreshToken(grpc::ServerContext* ctx,
-                                            const v1::RefreshTokenRequest* req,
-                                            v1::RefreshTokenResponse* resp) {
-  return rpc::Serve(ctx, "RefreshToken", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::RefreshToken(grpc::CallbackServerContext* ctx,
+                                                         const v1::RefreshTokenRequest* req,
+                                                         v1::RefreshTokenResponse* resp) {
+  return rpc::ServeUnary(ctx, "RefreshToken", [&]() -> Status {
     auto outcome = service_.Refresh(
         {FromProto(req->client()), req->refresh_token(), req->scope(), req->attempt_id()});
     if (!outcome) return outcome.error();
@@ -217,10 +219,10 @@ grpc::Status TokenGrpcHandler::RefreshToken(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::ClientCredentials(grpc::ServerContext* ctx,
-                                                 const v1::ClientCredentialsRequest* req,
-                                                 v1::ClientCredentialsResponse* resp) {
-  return rpc::Serve(ctx, "ClientCredentials", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::ClientCredentials(
+    grpc::CallbackServerContext* ctx, const v1::ClientCredentialsRequest* req,
+    v1::ClientCredentialsResponse* resp) {
+  return rpc::ServeUnary(ctx, "ClientCredentials", [&]() -> Status {
     auto outcome = service_.ClientCredentials(FromProto(req->client()), req->scope());
     if (!outcome) return outcome.error();
     FillTokens(*outcome, resp);
@@ -228,10 +230,10 @@ grpc::Status TokenGrpcHandler::ClientCredentials(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::RevokeToken(grpc::ServerContext* ctx,
-                                           const v1::RevokeTokenRequest* req,
-                                           v1::RevokeTokenResponse* resp) {
-  return rpc::Serve(ctx, "RevokeToken", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::RevokeToken(grpc::CallbackServerContext* ctx,
+                                                        const v1::RevokeTokenRequest* req,
+                                                        v1::RevokeTokenResponse* resp) {
+  return rpc::ServeUnary(ctx, "RevokeToken", [&]() -> Status {
     auto outcome = service_.Revoke(FromProto(req->client()), req->token());
     if (!outcome) return outcome.error();
     if (*outcome) ToProto(**outcome, resp->mutable_error());
@@ -239,10 +241,10 @@ grpc::Status TokenGrpcHandler::RevokeToken(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::IntrospectToken(grpc::ServerContext* ctx,
-                                               const v1::IntrospectTokenRequest* req,
-                                               v1::IntrospectTokenResponse* resp) {
-  return rpc::Serve(ctx, "IntrospectToken", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::IntrospectToken(grpc::CallbackServerContext* ctx,
+                                                            const v1::IntrospectTokenRequest* req,
+                                                            v1::IntrospectTokenResponse* resp) {
+  return rpc::ServeUnary(ctx, "IntrospectToken", [&]() -> Status {
     auto outcome = service_.Introspect(FromProto(req->client()), req->token());
     if (!outcome) return outcome.error();
     if (auto* err = std::get_if<oauth::OAuthError>(&*outcome)) {
@@ -254,10 +256,10 @@ grpc::Status TokenGrpcHandler::IntrospectToken(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::RevokeSession(grpc::ServerContext* ctx,
-                                             const v1::RevokeSessionRequest* req,
-                                             v1::RevokeSessionResponse* resp) {
-  return rpc::Serve(ctx, "RevokeSession", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::RevokeSession(grpc::CallbackServerContext* ctx,
+                                                          const v1::RevokeSessionRequest* req,
+                                                          v1::RevokeSessionResponse* resp) {
+  return rpc::ServeUnary(ctx, "RevokeSession", [&]() -> Status {
     if (req->sid().empty()) return InvalidArgument("sid is required");
     auto clients = service_.RevokeSession(req->sid());
     if (!clients) return clients.error();
@@ -279,10 +281,10 @@ grpc::Status TokenGrpcHandler::RevokeSession(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::VerifyIdTokenHint(grpc::ServerContext* ctx,
-                                                 const v1::VerifyIdTokenHintRequest* req,
-                                                 v1::VerifyIdTokenHintResponse* resp) {
-  return rpc::Serve(ctx, "VerifyIdTokenHint", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::VerifyIdTokenHint(
+    grpc::CallbackServerContext* ctx, const v1::VerifyIdTokenHintRequest* req,
+    v1::VerifyIdTokenHintResponse* resp) {
+  return rpc::ServeUnary(ctx, "VerifyIdTokenHint", [&]() -> Status {
     if (auto hint = service_.VerifyIdTokenHint(req->id_token())) {
       resp->set_valid(true);
       resp->set_subject(hint->subject);
@@ -293,10 +295,10 @@ grpc::Status TokenGrpcHandler::VerifyIdTokenHint(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::RotateKeys(grpc::ServerContext* ctx,
-                                          const v1::RotateKeysRequest* req,
-                                          v1::RotateKeysResponse* resp) {
-  return rpc::Serve(ctx, "RotateKeys", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::RotateKeys(grpc::CallbackServerContext* ctx,
+                                                       const v1::RotateKeysRequest* req,
+                                                       v1::RotateKeysResponse* resp) {
+  return rpc::ServeUnary(ctx, "RotateKeys", [&]() -> Status {
     auto alg = jose::ParseAlg(req->alg());
     if (!alg) return InvalidArgument("alg must be RS256, ES256 or EdDSA");
     auto rotated = keys_.Rotate(*alg);
@@ -310,10 +312,10 @@ grpc::Status TokenGrpcHandler::RotateKeys(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::GetConsent(grpc::ServerContext* ctx,
-                                          const v1::GetConsentRequest* req,
-                                          v1::GetConsentResponse* resp) {
-  return rpc::Serve(ctx, "GetConsent", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::GetConsent(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetConsentRequest* req,
+                                                       v1::GetConsentResponse* resp) {
+  return rpc::ServeUnary(ctx, "GetConsent", [&]() -> Status {
     auto consent = service_.GetConsent(req->subject(), req->client_id());
     if (!consent) return consent.error();
     resp->set_scope(consent->first);
@@ -322,10 +324,10 @@ grpc::Status TokenGrpcHandler::GetConsent(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::GrantConsent(grpc::ServerContext* ctx,
-                                            const v1::GrantConsentRequest* req,
-                                            v1::GrantConsentResponse* resp) {
-  return rpc::Serve(ctx, "GrantConsent", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::GrantConsent(grpc::CallbackServerContext* ctx,
+                                                         const v1::GrantConsentRequest* req,
+                                                         v1::GrantConsentResponse* resp) {
+  return rpc::ServeUnary(ctx, "GrantConsent", [&]() -> Status {
     auto scope = service_.GrantConsent(req->subject(), req->client_id(), req->scope());
     if (!scope) return scope.error();
     resp->set_scope(*scope);
@@ -336,10 +338,10 @@ grpc::Status TokenGrpcHandler::GrantConsent(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::RevokeConsent(grpc::ServerContext* ctx,
-                                             const v1::RevokeConsentRequest* req,
-                                             v1::RevokeConsentResponse* resp) {
-  return rpc::Serve(ctx, "RevokeConsent", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::RevokeConsent(grpc::CallbackServerContext* ctx,
+                                                          const v1::RevokeConsentRequest* req,
+                                                          v1::RevokeConsentResponse* resp) {
+  return rpc::ServeUnary(ctx, "RevokeConsent", [&]() -> Status {
     auto revoked = service_.RevokeConsent(req->subject(), req->client_id());
     if (!revoked) return revoked.error();
     resp->set_revoked(*revoked);
@@ -347,10 +349,10 @@ grpc::Status TokenGrpcHandler::RevokeConsent(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status TokenGrpcHandler::ListAuditEvents(grpc::ServerContext* ctx,
-                                               const v1::ListAuditEventsRequest* req,
-                                               v1::ListAuditEventsResponse* resp) {
-  return rpc::Serve(ctx, "ListAuditEvents", [&]() -> Status {
+grpc::ServerUnaryReactor* TokenGrpcHandler::ListAuditEvents(grpc::CallbackServerContext* ctx,
+                                                            const v1::ListAuditEventsRequest* req,
+                                                            v1::ListAuditEventsResponse* resp) {
+  return rpc::ServeUnary(ctx, "ListAuditEvents", [&]() -> Status {
     if (audit_ == nullptr) return Error{ErrorCode::kFailedPrecondition, "no audit log"};
     return audit::ListAuditEvents(*audit_, *req, resp);
   });

@@ -1,13 +1,12 @@
 #pragma once
-/// @file gRPC server bootstrap for the backend services: sync API, bounded threads, the standard
-/// grpc.health.v1 service, request ids from metadata, graceful stop on SIGTERM/SIGINT.
-
-#include "idp/common/call_origin.hpp"
-#include "idp/common/error.hpp"
-#include "idp/common/log.hpp"
-#include "idp/rpc/status.hpp"
+/// @file gRPC server bootstrap for the backend services: the standard grpc.health.v1 service,
+/// request ids from metadata, graceful stop on SIGTERM/SIGINT. A service's methods are on the
+/// callback API (ServeUnary: run on gRPC's own polling threads, no hand-off; token, mfa,
+/// delivery) or, when they hold a thread for long, on the sync API (Serve: a bounded pool of
+/// handler threads; auth, whose calls hash passwords).
 
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +15,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "idp/common/call_origin.hpp"
+#include "idp/common/error.hpp"
+#include "idp/common/log.hpp"
+#include "idp/rpc/status.hpp"
 
 namespace grpc {
 class Server;
@@ -36,7 +40,7 @@ inline constexpr std::string_view kRequestIdKey = "x-request-id";
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:0";  ///< host:port; port 0 picks a free one
-  int max_threads = 32;                ///< grpc::ResourceQuota::SetMaxThreads
+  int max_threads = 32;  ///< handler threads of sync-API methods (ResourceQuota::SetMaxThreads)
   std::chrono::seconds shutdown_grace{5};
   /// When set, every call is counted and timed there (idp_grpc_server_*, call_metrics.hpp).
   metrics::Registry* metrics = nullptr;
@@ -79,17 +83,27 @@ void BlockShutdownSignals();
 int WaitForShutdownSignal();
 
 /// The request id sent by the caller, or a new one when absent or malformed.
-std::string RequestIdFrom(const grpc::ServerContext& context);
+std::string RequestIdFrom(const grpc::ServerContextBase& context);
 
 /// The caller's origin from `x-idp-client-addr` / `x-idp-user-agent` / `x-idp-client-id` metadata, bounded in
 /// length and stripped of control characters (empty fields when absent).
-CallOrigin CallOriginFrom(const grpc::ServerContext& context);
+CallOrigin CallOriginFrom(const grpc::ServerContextBase& context);
 
 /// Serves one call: sets the thread's request id and call origin (idp/common/call_origin.hpp), runs `fn`, logs the outcome and its duration,
 /// maps an idp::Error to a grpc::Status, and turns an escaping exception into INTERNAL (logged,
 /// never sent to the caller). `fn` returns idp::Status and fills the response itself.
-grpc::Status Serve(grpc::ServerContext* context, std::string_view method,
+grpc::Status Serve(grpc::ServerContextBase* context, std::string_view method,
                    const std::function<Status()>& fn);
+
+/// Serve() for a method on gRPC's callback API: runs `fn` on the thread that received the call
+/// and finishes it at once. For handlers that do not wait long (no password hashing).
+inline grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* context,
+                                            std::string_view method,
+                                            const std::function<Status()>& fn) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(Serve(context, method, fn));
+  return reactor;
+}
 
 }  // namespace idp::rpc
 
