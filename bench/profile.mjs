@@ -170,6 +170,11 @@ async function perfProfile(dir) {
 }
 
 async function main() {
+  if (process.env.BENCH_PROFILE_TOOL === 'strace') {
+    const lines = [`# System calls: ${sc.title}`, '', ...await syscalls(path.join(tmp, 'profile'))];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
   if (process.env.BENCH_PROFILE_TOOL === 'perf') {
     const lines = [`# Time profile: ${sc.title}`, '', `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`, '',
       ...await perfProfile(path.join(tmp, 'profile'))];
