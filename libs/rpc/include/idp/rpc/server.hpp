@@ -5,6 +5,11 @@
 /// delivery) or, when they hold a thread for long, on the sync API (Serve: a bounded pool of
 /// handler threads; auth, whose calls hash passwords).
 
+#include "idp/common/call_origin.hpp"
+#include "idp/common/error.hpp"
+#include "idp/common/log.hpp"
+#include "idp/rpc/status.hpp"
+
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
@@ -15,11 +20,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "idp/common/call_origin.hpp"
-#include "idp/common/error.hpp"
-#include "idp/common/log.hpp"
-#include "idp/rpc/status.hpp"
 
 namespace grpc {
 class Server;
