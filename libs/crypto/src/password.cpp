@@ -72,6 +72,7 @@ class HashGate {
   void Leave() {
     std::lock_guard lock(mu_);
     --load_.running;
+    ++load_.done;
     turn_.notify_all();
   }
 

@@ -91,6 +91,7 @@ struct PasswordHashLoad {
   unsigned running = 0;  ///< computing
   unsigned waiting = 0;  ///< waiting for a turn
   unsigned peak = 0;     ///< the most that ever ran at once
+  std::uint64_t done = 0;  ///< computations finished since the process started
 };
 PasswordHashLoad CurrentPasswordHashLoad();
 
