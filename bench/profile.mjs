@@ -63,6 +63,22 @@ function selfCosts(file) {
   return { byOb: sorted(byOb), byFn: sorted(byFn) };
 }
 
+/** Starts our stack in `dir` on Redis database `redisDb` (each process under `wrap[name]`, if
+ * given), seeds the scenarios' clients and people, runs `fn(ours)` and stops the stack. */
+async function withSeededStack(dir, redisDb, fn, wrap = {}) {
+  const ours = await startOurs({ bin: need('BENCH_BIN'), dir, pgAdmin: need('IDP_TEST_PG_DSN'),
+    redisUrl: need('IDP_TEST_REDIS_URL'), redisDb, wrap });
+  ours.label = 'ours';
+  try {
+    ours.clients = await seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT,
+      mfaUsers: MFA_USERS, appsPerUser: APPS_PER_USER });
+    ours.jwksUri = (await (await fetch(`${ours.issuer}/.well-known/openid-configuration`)).json()).jwks_uri;
+    return await fn(ours);
+  } finally {
+    await stopProcs(ours.procs);
+  }
+}
+
 /**
  * System calls per operation, counted by strace on a stack running at full speed (callgrind
  * counts user-space instructions only; the kernel's part shows here).
@@ -72,15 +88,9 @@ async function syscalls(dir) {
   mkdirSync(sdir, { recursive: true });
   const traced = ['gateway', 'token', ...(id === 'login' ? ['auth'] : [])];
   log(`profile: counting system calls of ${traced.join(', ')} with strace`);
-  const ours = await startOurs({ bin: need('BENCH_BIN'), dir: sdir, pgAdmin: need('IDP_TEST_PG_DSN'),
-    redisUrl: need('IDP_TEST_REDIS_URL'), redisDb: 5 });
-  ours.label = 'ours';
   const counts = {};
   let report;
-  try {
-    ours.clients = await seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT,
-      mfaUsers: MFA_USERS, appsPerUser: APPS_PER_USER });
-    ours.jwksUri = (await (await fetch(`${ours.issuer}/.well-known/openid-configuration`)).json()).jwks_uri;
+  await withSeededStack(sdir, 5, async (ours) => {
     const driver = need('BENCH_DRIVER');
     await run(driver, driverArgs(sc, ours, { concurrency: 2, warmup: 0.5, duration: 2 }), { maxBuffer: 8 << 20 });
     const tracers = ours.procs.filter((p) => traced.includes(p.name)).map((p) => {
@@ -104,9 +114,7 @@ async function syscalls(dir) {
         .filter((f) => f.length >= 5 && /^\d+\.\d+$/.test(f[0]) && /^\d+$/.test(f[3]))
         .map((f) => ({ name: f.at(-1), calls: Number(f[3]) }));
     }
-  } finally {
-    await stopProcs(ours.procs);
-  }
+  });
   // strace also counted the warm-up's tail and the driver's set-up: a slight overcount.
   const done = report.ops + report.errors;
   const out = ['## System calls per operation', '',
@@ -134,14 +142,8 @@ async function perfProfile(dir) {
   const seconds = Number(process.env.BENCH_PROFILE_SECONDS || 8);
   const vus = Math.max(...sc.levels);  // the scenario's top load, where its peak usually is
   log(`profile: sampling ${traced.join(', ')} with perf for ${seconds} s at ${vus} VUs`);
-  const ours = await startOurs({ bin: need('BENCH_BIN'), dir: pdir, pgAdmin: need('IDP_TEST_PG_DSN'),
-    redisUrl: need('IDP_TEST_REDIS_URL'), redisDb: 6 });
-  ours.label = 'ours';
   const out = [];
-  try {
-    ours.clients = await seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT,
-      mfaUsers: MFA_USERS, appsPerUser: APPS_PER_USER });
-    ours.jwksUri = (await (await fetch(`${ours.issuer}/.well-known/openid-configuration`)).json()).jwks_uri;
+  await withSeededStack(pdir, 6, async (ours) => {
     const driver = need('BENCH_DRIVER');
     const load = run(driver, driverArgs(sc, ours, { concurrency: vus, warmup: 1.5, duration: seconds + 1 }),
       { maxBuffer: 8 << 20 });
@@ -184,9 +186,7 @@ async function perfProfile(dir) {
       out.push(`### ${proc}: top functions`, '', '| share of the process | object: function |', '|---:|---|',
         ...top(s.sym, 20).map(([k, n]) => `| ${pct(n, s.n)} | \`${k.slice(0, 140).replace(/\|/g, '\\|')}\` |`), '');
     }
-  } finally {
-    await stopProcs(ours.procs);
-  }
+  });
   return out;
 }
 
@@ -211,15 +211,8 @@ async function main() {
   const wrap = Object.fromEntries(services.map((s) => [s, ['valgrind', '--tool=callgrind',
     `--callgrind-out-file=${outFile(s)}`, '--instr-atstart=no', '--dump-instr=no']]));
   log(`profile: starting our stack with ${services.join(', ')} under callgrind`);
-  const ours = await startOurs({ bin: need('BENCH_BIN'), dir, pgAdmin: need('IDP_TEST_PG_DSN'),
-    redisUrl: need('IDP_TEST_REDIS_URL'), redisDb: 4, wrap });
-  ours.label = 'ours';
   let report;
-  try {
-    ours.clients = await seedOurs(ours, { users: USERS, password: PASSWORD, redirectUri: REDIRECT,
-      mfaUsers: MFA_USERS, appsPerUser: APPS_PER_USER });
-    const disc = await (await fetch(`${ours.issuer}/.well-known/openid-configuration`)).json();
-    ours.jwksUri = disc.jwks_uri;
+  await withSeededStack(dir, 4, async (ours) => {
     const driver = need('BENCH_DRIVER');
     // A first short run warms the caches and connections, outside the collection.
     await run(driver, driverArgs(sc, ours, { concurrency: 2, warmup: 0.5, duration: 3 }), { maxBuffer: 8 << 20 });
@@ -230,9 +223,7 @@ async function main() {
       { concurrency: 2, warmup: 0, duration: 300, maxOps: ops }), { maxBuffer: 8 << 20 });
     for (const p of pids) execFileSync('callgrind_control', ['--instr=off', String(p.pid)], { stdio: 'ignore' });
     report = JSON.parse(stdout);
-  } finally {
-    await stopProcs(ours.procs);
-  }
+  }, wrap);
   const done = report.ops + report.errors;
   const lines = [`# Profile: ${sc.title}`, '',
     `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. ${done} operations (${report.errors} errors) at 2 VUs, `

@@ -8,8 +8,9 @@
 #   BENCH_ONLY=cc,jwks only these scenarios (ids: cc code-rs256 code-es256 refresh login discovery jwks)
 #   IDP_BENCH_TMP=DIR  the temporary folder (default /tmp/idp-bench; the postgres user must reach it)
 # `bash bench/run.sh profile [scenario]` profiles one scenario of ours with callgrind instead
-# (BENCH_PROFILE_TOOL=perf: perf time samples at 32 VUs, bench/results/perf-<scenario>-<date>.md)
-# (bench/profile.mjs; default code-es256) and writes bench/results/profile-<scenario>-<date>.md.
+# (bench/profile.mjs; default code-es256) and writes bench/results/profile-<scenario>-<date>.md;
+# with BENCH_PROFILE_TOOL=perf, perf time samples at the scenario's top load instead
+# (bench/results/perf-<scenario>-<date>.md), with BENCH_PROFILE_TOOL=strace system calls only.
 set -euo pipefail
 mode=bench
 if [ "${1:-}" = profile ]; then

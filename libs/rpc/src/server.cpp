@@ -69,12 +69,10 @@ GrpcServer::GrpcServer(const ServerOptions& options, const std::vector<grpc::Ser
   grpc::ResourceQuota quota("idp");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
-  // gRPC's defaults (1 to 2 polling threads) make a busy server start and end a thread for
-  // nearly every call past the second concurrent one (ThreadManager::MainWorkLoop): a thread
-  // that finishes a call exits when two others already poll. Keep the threads a burst
+  // gRPC's default of at most 2 polling threads makes a busy sync server start and end a thread
+  // for nearly every call past the second concurrent one (ThreadManager::MainWorkLoop): a
+  // thread that finishes a call exits when two others already poll. Keep the threads a burst
   // needed instead, up to max_threads.
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               options.max_threads);
   builder.AddListeningPort(options.listen,

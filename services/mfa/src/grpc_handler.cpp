@@ -111,17 +111,10 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::VerifyCode(grpc::CallbackServerContext
   return rpc::ServeUnary(ctx, "VerifyCode", [&]() -> Status {
     VerifyMethod method = VerifyMethod::kTotp;
     switch (req->method()) {
-      case v1::CODE_METHOD_TOTP:
-        method = VerifyMethod::kTotp;
-        break;
-      case v1::CODE_METHOD_RECOVERY:
-        method = VerifyMethod::kRecovery;
-        break;
-      case v1::CODE_METHOD_SENT:
-        method = VerifyMethod::kSent;
-        break;
-      default:
-        return InvalidArgument("method must be TOTP, RECOVERY or SENT");
+      case v1::CODE_METHOD_TOTP: method = VerifyMethod::kTotp; break;
+      case v1::CODE_METHOD_RECOVERY: method = VerifyMethod::kRecovery; break;
+      case v1::CODE_METHOD_SENT: method = VerifyMethod::kSent; break;
+      default: return InvalidArgument("method must be TOTP, RECOVERY or SENT");
     }
     auto v = service_.Verify(req->challenge_id(), req->subject(), method, req->code());
     if (!v) return v.error();
@@ -147,21 +140,11 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::VerifyCode(grpc::CallbackServerContext
     }
     using R = v1::VerifyCodeResponse;
     switch (v->outcome) {
-      case CodeOutcome::kVerified:
-        resp->set_outcome(R::OUTCOME_VERIFIED);
-        break;
-      case CodeOutcome::kWrong:
-        resp->set_outcome(R::OUTCOME_WRONG_CODE);
-        break;
-      case CodeOutcome::kMalformed:
-        resp->set_outcome(R::OUTCOME_MALFORMED_CODE);
-        break;
-      case CodeOutcome::kChallengeEnded:
-        resp->set_outcome(R::OUTCOME_CHALLENGE_ENDED);
-        break;
-      case CodeOutcome::kLocked:
-        resp->set_outcome(R::OUTCOME_LOCKED);
-        break;
+      case CodeOutcome::kVerified: resp->set_outcome(R::OUTCOME_VERIFIED); break;
+      case CodeOutcome::kWrong: resp->set_outcome(R::OUTCOME_WRONG_CODE); break;
+      case CodeOutcome::kMalformed: resp->set_outcome(R::OUTCOME_MALFORMED_CODE); break;
+      case CodeOutcome::kChallengeEnded: resp->set_outcome(R::OUTCOME_CHALLENGE_ENDED); break;
+      case CodeOutcome::kLocked: resp->set_outcome(R::OUTCOME_LOCKED); break;
     }
     if (v->outcome == CodeOutcome::kVerified) resp->set_amr(v->amr);
     resp->set_tries_left(v->tries_left);
