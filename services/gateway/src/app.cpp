@@ -99,6 +99,7 @@ int RunApp(const Config& config) {
   gc.password_reset_window =
       config.GetSeconds("gateway.password_reset_window", gc.password_reset_window);
   gc.password_reset_ttl = config.GetSeconds("auth.reset_ttl", gc.password_reset_ttl);
+  gc.reauth_window = config.GetSeconds("gateway.reauth_window", gc.reauth_window);
   CookieNames cookies{gc.secure_cookies ? "__Host-idp_session" : "idp_session",
                       gc.secure_cookies ? "__Host-idp_browser" : "idp_browser",
                       gc.secure_cookies ? "__Host-idp_remember" : "idp_remember",

@@ -46,6 +46,9 @@ struct GatewayConfig {
   /// How long a "Forgot your password?" link works: auth's own key (auth.reset_ttl), so that
   /// the pages say what auth does.
   std::chrono::seconds password_reset_ttl{30 * 60};
+  /// How recent a sign-in must be to add, replace or remove a factor (SECURITY §57), whichever
+  /// page or flow it is reached from.
+  std::chrono::seconds reauth_window{15 * 60};
 };
 
 /// Why `color` cannot be the accent (not "#rrggbb", or white text on it would not meet WCAG
@@ -230,9 +233,13 @@ Awaitable<Response> GoneFlowPage(Context& ctx, const Request& req, const std::st
 /// After the password (or for a step-up of a live session): sends the person to the second
 /// step, or, when a second factor is required and they have none, to enrol one. Returns
 /// nullopt when no second step is needed. Updates `flow` (subject, challenge) in Redis.
+/// `password_at` is when the person last proved their password: now after POST /login, the
+/// session's auth_time for a step-up. Enrolling a first factor needs it within
+/// reauth_window; a step-up past it asks for the password again.
 Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
                                               const std::string& flow_id, Flow& flow,
-                                              const std::string& subject);
+                                              const std::string& subject,
+                                              std::int64_t password_at);
 
 /// Starts a pending authenticator-app enrolment for `subject` and returns the page's view
 /// (QR code, secret, factor id), or the upstream failure.

@@ -14,8 +14,6 @@
 namespace idp::gateway {
 namespace {
 
-constexpr std::int64_t kFreshSignIn = 15 * 60;
-
 Response Page(std::string html) {
   auto r = Response::Html(200, std::move(html));
   AddPageHeaders(r);
@@ -182,7 +180,8 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   bool has_factor = false;
   for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
-  if (NowUnix() - session.auth_time > kFreshSignIn || (has_factor && !PassedMfa(session))) {
+  if (NowUnix() - session.auth_time > ctx.config.reauth_window.count() ||
+      (has_factor && !PassedMfa(session))) {
     co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
   }
 

@@ -368,7 +368,8 @@ Awaitable<Response> Authorize(Context& ctx, Request& req) {
     // Step-up: the signed-in person adds a second factor; the session is upgraded (its sid
     // kept, FinishSignIn) rather than a sign-in from scratch.
     flow.step_up_sid = (*session)->sid;
-    auto step = co_await SecondStep(ctx, req, *flow_id, flow, (*session)->subject);
+    auto step = co_await SecondStep(ctx, req, *flow_id, flow, (*session)->subject,
+                                    (*session)->auth_time);
     if (!step) {
       // Only preferred, and the person has no factor: the session as it is (acr tells).
       Status dropped = co_await ctx.sessions.DeleteFlow(*flow_id);

@@ -82,7 +82,8 @@ Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::strin
 
 Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
                                               const std::string& flow_id, Flow& flow,
-                                              const std::string& subject) {
+                                              const std::string& subject,
+                                              std::int64_t password_at) {
   auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), subject);
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   // A client that counts only the authenticator app sees only it (and recovery codes).
@@ -125,8 +126,18 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
     if (known && known->remembered()) co_return std::nullopt;
   }
 
+  if (!has_factor && !flow.step_up_sid.empty() &&
+      NowUnix() - password_at > ctx.config.reauth_window.count()) {
+    // A first factor is enrolled only right after the password (SECURITY §57): a step-up of
+    // an older session signs in again, password first.
+    flow.step_up_sid.clear();
+    flow.subject.clear();
+    Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
+    if (!updated) co_return UpstreamErrorPage(ctx, req, updated.error());
+    co_return SeeOther("/login?" + http::EncodeQuery({{"flow", flow_id}}));
+  }
   flow.subject = subject;
-  flow.password_at = NowUnix();
+  flow.password_at = password_at;
   std::string next = "/mfa/enrol?";
   if (has_factor) {
     auto challenge = co_await ctx.upstreams.StartChallenge(CallerOf(req), subject);
@@ -270,9 +281,15 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   }
   const std::string subject = verified->verified().subject();
 
-  // No code and no SSO session before every required factor has passed (SECURITY §38).
+  // No code and no SSO session before every required factor has passed (SECURITY §38). A
+  // password posted again starts the flow's later steps afresh: no step-up of another
+  // session, no question asked of another person.
   const std::int64_t now = NowUnix();
-  auto step = co_await SecondStep(ctx, req, flow_id, flow, subject);
+  flow.step_up_sid.clear();
+  flow.pending.clear();
+  flow.challenge_id.clear();
+  flow.enrolled_at = 0;
+  auto step = co_await SecondStep(ctx, req, flow_id, flow, subject, now);
   if (step) co_return std::move(*step);
 
   Session session;

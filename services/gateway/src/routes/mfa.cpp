@@ -18,6 +18,32 @@ struct PendingFlow {
   std::optional<Response> error;
 };
 
+/// Which step of a sign-in a request is for.
+enum class Step {
+  kChallenge,  ///< /mfa: proving an existing second factor
+  kEnrol,      ///< /mfa/enrol and /mfa/enrol/*: a first factor right after the password
+};
+
+/// Whether `flow` is at `step`: a challenge needs the challenge this flow started; enrolment
+/// needs a password proved for this flow within the re-authentication window (or a first
+/// factor already enrolled in it). A question flow (consent, account choice) is at neither,
+/// although it names its person (SECURITY §57: a session alone never adds a factor).
+bool AtStep(const Context& ctx, const Flow& flow, Step step) {
+  if (!flow.pending.empty() || flow.password_at == 0) return false;
+  if (step == Step::kChallenge) return !flow.challenge_id.empty();
+  if (!flow.challenge_id.empty()) return true;  // sent on to /mfa
+  return flow.enrolled_at != 0 || NowUnix() - flow.password_at <= ctx.config.reauth_window.count();
+}
+
+/// A request for an enrolment step that this flow has not reached: nothing is enrolled; the
+/// person signs in again, password and second factor, and lands on the account's MFA page.
+Awaitable<Response> ReauthenticateToEnrol(Context& ctx, const Request& req, const Flow& flow) {
+  log::Warn("enrolment refused: the flow is not at that step",
+            {{"request_id", req.request_id}, {"subject", flow.subject},
+             {"pending", flow.pending}});
+  co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
+}
+
 Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::string& id) {
   PendingFlow out;
   out.id = id;
@@ -28,7 +54,8 @@ Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::
     // Finished already (the form posted twice, the back button): on, or expired.
     out.error = co_await GoneFlowPage(ctx, req, id);
   } else if ((*flow)->subject.empty() ||
-             req.Cookie(ctx.cookies.browser).value_or("") != (*flow)->browser) {
+             !crypto::ConstantTimeEqual(req.Cookie(ctx.cookies.browser).value_or(""),
+                                        (*flow)->browser)) {
     out.error = FlowExpiredPage(ctx, req);
   } else {
     out.flow = std::move(**flow);
@@ -150,6 +177,7 @@ Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
   const std::string flow_id = *query->Get("flow");
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
+  if (!AtStep(ctx, pending.flow, Step::kChallenge)) co_return FlowExpiredPage(ctx, req);
   MfaView view = co_await BuildView(ctx, req, pending, "");
   view.recovery = query->Get("method") == std::optional<std::string>("recovery");
   view.status = co_await DeliveryStatus(ctx, req, pending.flow);
@@ -163,6 +191,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   Flow& flow = pending.flow;
+  if (!AtStep(ctx, flow, Step::kChallenge)) co_return FlowExpiredPage(ctx, req);
   if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
     co_return ErrorPage(ctx, req, 403, "Request refused",
                         "This form was not sent by the page we showed you.",
@@ -306,12 +335,20 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   Flow& flow = pending.flow;
+  if (!AtStep(ctx, flow, Step::kEnrol)) co_return co_await ReauthenticateToEnrol(ctx, req, flow);
   if (!flow.challenge_id.empty()) co_return SeeOther("/mfa?" + http::EncodeQuery({{"flow", flow_id}}));
   if (flow.enrolled_at != 0) {
     // Already enrolled (a reload): the offer again, without the codes (shown once).
     co_return PageResponse(200, ctx.pages.In(Lang(ctx, req)).SecondMethod(EnrolNextView(flow_id, flow)));
   }
 
+  // A first factor only: a person who has one adds another on the account page, after
+  // proving it (mfa may have gained one since the password step, from another browser).
+  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), flow.subject);
+  if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
+  for (const auto& f : factors->factors()) {
+    if (f.active()) co_return co_await ReauthenticateToEnrol(ctx, req, flow);
+  }
   std::string error;
   if (req.method == "POST") {
     if (!crypto::ConstantTimeEqual(params->Get("csrf").value_or(""), flow.csrf)) {
@@ -364,6 +401,7 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   Flow& flow = pending.flow;
+  if (!AtStep(ctx, flow, Step::kEnrol)) co_return co_await ReauthenticateToEnrol(ctx, req, flow);
   if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
     co_return ErrorPage(ctx, req, 403, "Request refused",
                         "This form was not sent by the page we showed you.");
