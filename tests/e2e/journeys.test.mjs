@@ -150,6 +150,11 @@ test('a new person from an application: authenticator app, recovery codes, email
   assert.ok(await methods.getByRole('radio', { name: 'Authenticator app' }).isChecked());
   assert.ok(await methods.getByRole('radio', { name: /^Email/ }).isVisible());
   assert.equal(await methods.getByRole('radio', { name: /^SMS/ }).count(), 0, 'only enrolled methods');
+  // DESIGN's page contract: the radio is named exactly Email; its masked address describes it.
+  const email = methods.getByRole('radio', { name: 'Email', exact: true });
+  assert.equal(await email.count(), 1, 'the Email radio is named Email, nothing more');
+  const describedBy = await email.getAttribute('aria-describedby');
+  assert.match(await page.locator(`#${describedBy}`).textContent(), /\u2022/, 'the masked address describes it');
   await shot(page, 'mfa-challenge');
   await page.getByRole('link', { name: 'Use a recovery code' }).click();
   await page.getByRole('textbox', { name: 'Recovery code' }).waitFor();

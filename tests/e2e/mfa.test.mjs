@@ -255,10 +255,10 @@ test('a remembered browser skips the second step until it is forgotten', async (
   const [name, value] = [...agent.cookies].find(([k]) => k.includes('idp_remember'));
 
   // Another visit of the same browser (its remember cookie, no session): no second step.
-  const again = async () => {
+  const again = async (extra = {}) => {
     const fresh = new Agent();
     fresh.cookies.set(name, value);
-    const b = await authorizationUrl(config, app);
+    const b = await authorizationUrl(config, app, extra);
     const toLogin = await fresh.request(b.url);
     const res = await signIn(stack, fresh, new URL(toLogin.headers.get('location'), stack.issuer), 'rob', users.rob.password);
     return { b, res };
@@ -268,6 +268,12 @@ test('a remembered browser skips the second step until it is forgotten', async (
   assert.equal(callback.origin, 'http://127.0.0.1:9', 'straight back to the application');
   const tokens = await exchange(config, { ...skipped.b, callback });
   assert.deepEqual(tokens.claims().amr, ['pwd'], 'the ID token does not pretend a second factor');
+  // A forced re-authentication redoes the second factor too: the remembered browser does not
+  // skip it under prompt=login or max_age.
+  for (const extra of [{ prompt: 'login' }, { max_age: '0' }]) {
+    const forced = await again(extra);
+    assert.equal(new URL(forced.res.headers.get('location'), stack.issuer).pathname, '/mfa', JSON.stringify(extra));
+  }
 
   // The account page lists it; "Forget all browsers" brings the second step back.
   const acct = await portal.request(new URL('/account/mfa', stack.issuer));

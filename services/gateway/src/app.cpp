@@ -71,6 +71,7 @@ int RunApp(const Config& config) {
 
   GatewayConfig gc;
   gc.issuer = issuer;
+  gc.origin = OriginOf(issuer);
   gc.secure_cookies = config.GetBool("gateway.secure_cookies", SecureOrigin(issuer));
   gc.product = config.GetString("gateway.product_name", "Identity");
   gc.require_mfa = config.GetBool("gateway.require_mfa", false);

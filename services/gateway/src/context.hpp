@@ -7,6 +7,9 @@
 #include "rate_limiter.hpp"
 #include "sessions.hpp"
 #include "upstreams.hpp"
+#include "signin/authentication.hpp"
+#include "signin/second_factor_policy.hpp"
+#include "signin/sign_in_flow.hpp"
 
 #include "idp/http/message.hpp"
 
@@ -26,6 +29,7 @@ namespace idp::gateway {
 
 struct GatewayConfig {
   std::string issuer;          ///< e.g. "http://localhost:8080", no trailing slash
+  std::string origin;          ///< OriginOf(issuer): where our pages' forms come from
   bool require_mfa = false;    ///< every person enrols a second factor at first sign-in
   int login_failures_per_address = 30;  ///< failed password posts per address per minute
   int token_requests_per_client = 3000;  ///< /token requests per client per minute; 0: none
@@ -116,6 +120,13 @@ Response UpstreamErrorPage(const Context& ctx, const Request& req, const Error& 
 Response NoStoreJson(int status, std::string body);
 /// RFC 6749 §5.2 error JSON.
 Response OAuthErrorJson(int status, const std::string& error, const std::string& description);
+/// The origin ("scheme://host[:port]", lower case) of `issuer`, whose hosted pages post to it.
+std::string OriginOf(std::string_view issuer);
+/// A credential or state-changing POST to a hosted page must come from our own pages, beyond
+/// its CSRF token: refused (403) when it carries a foreign `Origin`, or `Sec-Fetch-Site:
+/// cross-site`. `Origin: null` (what browsers send from our no-referrer pages) and no Origin
+/// (a client that is not a browser) pass; the CSRF token still decides. nullopt: it may go on.
+std::optional<Response> RefuseForeignOrigin(const Context& ctx, const Request& req);
 /// 303 See Other (RFC 9700 §4.12: never 307 after a credential POST).
 Response SeeOther(std::string location);
 
@@ -166,11 +177,15 @@ Awaitable<Response> HandleReadyz(Context& ctx, Request& req);
 /// client (RFC 6749 §4.1.2, with iss per RFC 9207).
 Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
                                           const AuthorizeRequest& authz, const Session& session);
-/// Sends a signed-in person to a question about `authz` before it completes: "consent" (the
-/// consent page) or "select_account" (continue as this account, or use another).
+/// The questions asked of a signed-in person before an authorization completes.
+enum class Question {
+  kConsent,        ///< the consent page
+  kAccountChoice,  ///< continue as this account, or use another (prompt=select_account)
+};
+/// Sends a signed-in person to `question` about `authz` before it completes (a new flow).
 Awaitable<Response> AskSignedInPerson(Context& ctx, const Request& req,
                                       const AuthorizeRequest& authz, const std::string& subject,
-                                      const std::string& pending);
+                                      Question question);
 /// The standard claims that `scopes` give (OIDC Core §5.4).
 std::set<std::string> ClaimsForScopes(const std::set<std::string>& scopes);
 /// The account's claims among `names` (OIDC Core §5.1), with sub.
@@ -212,11 +227,14 @@ Awaitable<Result<bool>> EndSessionOf(Context& ctx, const Request& req, const std
 Awaitable<Status> EndSessionsOf(Context& ctx, const Request& req, const std::string& subject,
                                 const std::string& except_cookie);
 
-/// Completes a sign-in whose every step passed: ends any older session (a new id at every
-/// authentication), creates the session, deletes the flow, and resumes the authorization, the
-/// flow's local return page, or the portal.
+/// Completes a sign-in that ended as `how` (`factor`: the second factor proved, for
+/// kSecondFactor), when the flow's state allows that ending (signin::Finished; otherwise the
+/// expired page, and no session): makes the session of that level (signin/authentication.hpp),
+/// ends any older session (a new id at every authentication), deletes the flow, and resumes
+/// the authorization, the flow's local return page, or the portal.
 Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::string& flow_id,
-                                 const Flow& flow, const Session& session);
+                                 Flow flow, signin::Finish how,
+                                 signin::SecondFactor factor = signin::SecondFactor::kTotp);
 
 /// The name of the application a flow signs in to (empty for the portal).
 Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow);
@@ -230,16 +248,20 @@ Awaitable<std::optional<Response>> FinishedFlowRedirect(Context& ctx, const Requ
 /// FinishedFlowRedirect, or else FlowExpiredPage.
 Awaitable<Response> GoneFlowPage(Context& ctx, const Request& req, const std::string& flow_id);
 
-/// After the password (or for a step-up of a live session): sends the person to the second
-/// step, or, when a second factor is required and they have none, to enrol one. Returns
-/// nullopt when no second step is needed. Updates `flow` (subject, challenge) in Redis.
-/// `password_at` is when the person last proved their password: now after POST /login, the
-/// session's auth_time for a step-up. Enrolling a first factor needs it within
-/// reauth_window; a step-up past it asks for the password again.
+/// For a flow in PasswordVerified (after POST /login, or a step-up of a live session): sends
+/// the person to the second step (signin::PlanSecondFactor), or, when a second factor is
+/// required and they have none, to enrol one; a step-up whose password is older than
+/// reauth_window signs in again instead. Returns nullopt when no second step is needed (the
+/// flow is then still PasswordVerified). Stores the flow's new state.
 Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
-                                              const std::string& flow_id, Flow& flow,
-                                              const std::string& subject,
-                                              std::int64_t password_at);
+                                              const std::string& flow_id, Flow& flow);
+/// The re-authentication windows of ctx.config, for the sign-in's transitions.
+signin::Windows WindowsOf(const Context& ctx);
+/// The person's factors in the domain's terms, or the upstream failure.
+Awaitable<Result<std::vector<signin::Factor>>> FactorsOf(Context& ctx, const Request& req,
+                                                        const std::string& subject);
+/// The second-factor policy of `flow`'s application and request, with the stack's own.
+signin::ClientPolicy PolicyOf(const Context& ctx, const Flow& flow);
 
 /// Starts a pending authenticator-app enrolment for `subject` and returns the page's view
 /// (QR code, secret, factor id), or the upstream failure.

@@ -131,8 +131,65 @@ Awaitable<Response> DispatchObserved(Context& ctx, Request& req) {
   }
 }
 
+std::string OriginOf(std::string_view issuer) {
+  const auto scheme_end = issuer.find("://");
+  if (scheme_end == std::string_view::npos) return std::string();
+  const auto path = issuer.find('/', scheme_end + 3);
+  std::string origin(issuer.substr(0, path));
+  for (char& c : origin) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // RFC 6454 §6.1: the default port is not serialised.
+  auto strip = [&origin](std::string_view scheme, std::string_view port) {
+    if (origin.rfind(scheme, 0) == 0 && origin.size() > port.size() &&
+        origin.compare(origin.size() - port.size(), port.size(), port) == 0) {
+      origin.resize(origin.size() - port.size());
+    }
+  };
+  strip("https://", ":443");
+  strip("http://", ":80");
+  return origin;
+}
+
+std::optional<Response> RefuseForeignOrigin(const Context& ctx, const Request& req) {
+  const auto origin = req.Header("origin");
+  const auto site = req.Header("sec-fetch-site");
+  std::string lowered(origin.value_or(""));
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const bool foreign_origin = origin && lowered != "null" && lowered != ctx.config.origin;
+  if (!foreign_origin && site != std::optional<std::string_view>("cross-site")) return std::nullopt;
+  log::Warn("cross-origin form refused",
+            {{"request_id", req.request_id}, {"path", req.path},
+             {"origin", std::string(origin.value_or("").substr(0, 200))},
+             {"sec_fetch_site", std::string(site.value_or("").substr(0, 40))}});
+  return ErrorPage(ctx, req, 403, "Request refused",
+                   "This form was sent from another site, not from the page we showed you.",
+                   "Go back to the application, or to the portal, and try again.");
+}
+
+namespace {
+
+/// The hosted pages whose POSTs sign in, answer a question or change the account (the token
+/// endpoints and /authorize take POSTs from applications, and /end_session checks its own
+/// confirmation).
+bool HostedPagePost(const Request& req) {
+  if (req.method != "POST") return false;
+  const std::string& p = req.path;
+  return p == "/login" || p == "/consent" || p == "/select-account" || p == "/logout" ||
+         p == "/mfa" || p.rfind("/mfa/", 0) == 0 || p.rfind("/password/", 0) == 0 ||
+         p.rfind("/account/", 0) == 0;
+}
+
+}  // namespace
+
 Awaitable<Response> Dispatch(Context& ctx, Request& req) {
-  Response r = co_await Route(ctx, req);
+  std::optional<Response> refused;
+  if (HostedPagePost(req)) refused = RefuseForeignOrigin(ctx, req);
+  // No co_await inside a conditional expression (GCC 12 destroys its temporaries twice).
+  Response r;
+  if (refused) {
+    r = std::move(*refused);
+  } else {
+    r = co_await Route(ctx, req);
+  }
   // RFC 6797: only over TLS (here or at a trusted proxy), never over plain HTTP.
   if (req.tls && !ctx.config.hsts.empty()) r.SetHeader("Strict-Transport-Security", ctx.config.hsts);
   co_return r;

@@ -72,11 +72,12 @@ std::string Pages::Portal(const PortalView& v) const {
 }
 
 std::string Pages::Error(const std::string& title, const std::string& message,
-                         const std::string& action) const {
+                         const std::string& action, const std::string& again) const {
   data d;
   d.set("title", Translate(lang_, title));
   d.set("message", Translate(lang_, message));
   if (!action.empty()) d.set("action", Translate(lang_, action));
+  if (!again.empty()) d.set("again", again);
   return Layout(title, Render("error.mustache", d, lang_));
 }
 
@@ -173,7 +174,10 @@ std::string Pages::Mfa(const MfaView& v) const {
     data md;
     md.set("value", m.value);
     md.set("name", Translate(lang_, m.name));
-    if (!m.detail.empty()) md.set("detail", m.detail);
+    if (!m.detail.empty()) {
+      md.set("detail", m.detail);
+      md.set("detail_id", m.detail_id);
+    }
     md.set("checked", m.checked);
     methods << md;
   }

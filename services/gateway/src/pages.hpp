@@ -70,7 +70,8 @@ struct SessionsView {
 struct MfaMethod {
   std::string value;   ///< "totp" or "factor:<id>"
   std::string name;    ///< "Authenticator app", "Email", "SMS"
-  std::string detail;  ///< the masked destination
+  std::string detail;     ///< the masked destination: the radio's description, not its name
+  std::string detail_id;  ///< the element id of `detail` (aria-describedby)
   bool checked = false;
 };
 
@@ -180,9 +181,10 @@ class Pages {
 
   std::string Login(const LoginView& view) const;
   std::string Portal(const PortalView& view) const;
-  /// An error page: what happened and what to do; never internal details.
+  /// An error page: what happened and what to do; never internal details. `again`: a local
+  /// address where the person starts over (a link "Sign in again"), or "".
   std::string Error(const std::string& title, const std::string& message,
-                    const std::string& action = "") const;
+                    const std::string& action = "", const std::string& again = "") const;
   std::string SignedOut() const;
   std::string LogoutConfirm(const LogoutConfirmView& view) const;
   std::string Consent(const ConsentView& view) const;

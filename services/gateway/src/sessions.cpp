@@ -1,6 +1,7 @@
 #include "sessions.hpp"
 
 #include "blocking.hpp"
+#include "signin/sign_in_flow.hpp"
 
 #include "idp/common/config.hpp"
 
@@ -95,8 +96,8 @@ json::object ToJson(const Flow& f) {
                  {"created_at", f.created_at},    {"return_to", f.return_to},
                  {"subject", f.subject},          {"password_at", f.password_at},
                  {"challenge_id", f.challenge_id}, {"enrol_factor_id", f.enrol_factor_id},
-                 {"step_up_sid", f.step_up_sid},  {"pending", f.pending},
-                 {"enrolled_at", f.enrolled_at}};
+                 {"step_up_sid", f.step_up_sid},  {"enrolled_at", f.enrolled_at},
+                 {"state", signin::StateName(f.state)}};
   if (f.authorize) {
     const auto& a = *f.authorize;
     json::object az{{"client_id", a.client_id},
@@ -124,6 +125,21 @@ json::object ToJson(const Flow& f) {
   return o;
 }
 
+/// The flow's stored state; for a record written before states were stored (a flow lives 10
+/// minutes, across an upgrade), the state its fields imply. An unknown name is a flow that
+/// leads nowhere.
+FlowState StateOf(const json::object& o, const Flow& f) {
+  if (o.contains("state")) return signin::StateFromName(Str(o, "state")).value_or(FlowState::kFinished);
+  const std::string pending = Str(o, "pending");
+  if (pending == "consent") return FlowState::kAwaitingConsent;
+  if (pending == "select_account") return FlowState::kAwaitingAccountChoice;
+  if (!pending.empty()) return FlowState::kFinished;
+  if (!f.challenge_id.empty()) return FlowState::kAwaitingSecondFactor;
+  if (f.enrolled_at != 0) return FlowState::kOfferingSecondMethod;
+  if (!f.subject.empty() && f.password_at != 0) return FlowState::kEnrollingFirstFactor;
+  return FlowState::kAwaitingPassword;
+}
+
 Flow FlowFromJson(const json::object& o) {
   Flow f;
   f.browser = Str(o, "browser");
@@ -135,8 +151,8 @@ Flow FlowFromJson(const json::object& o) {
   f.challenge_id = Str(o, "challenge_id");
   f.enrol_factor_id = Str(o, "enrol_factor_id");
   f.step_up_sid = Str(o, "step_up_sid");
-  f.pending = Str(o, "pending");
   f.enrolled_at = Int(o, "enrolled_at");
+  f.state = StateOf(o, f);
   if (const auto* az = o.if_contains("authorize"); az && az->is_object()) {
     const auto& x = az->as_object();
     AuthorizeRequest a;
@@ -206,7 +222,8 @@ SessionStore::SessionStore(store::RedisClient& redis, boost::asio::thread_pool& 
 
 boost::asio::awaitable<Result<std::string>> SessionStore::CreateSession(const Session& session) {
   Session stored = session;
-  stored.created_at = NowUnix();
+  // An upgraded session keeps its absolute lifetime (security review F14).
+  if (stored.created_at == 0) stored.created_at = NowUnix();
   std::string cookie = crypto::RandomToken(32);
   std::string key = SessionKey(cookie);
   std::string index = SubjectIndexKey(stored.subject);
@@ -221,6 +238,17 @@ boost::asio::awaitable<Result<std::string>> SessionStore::CreateSession(const Se
   Status st = co_await RunBlocking(pool_, op);
   if (!st) co_return Result<std::string>(st.error());
   co_return Result<std::string>(std::move(cookie));
+}
+
+boost::asio::awaitable<Result<std::string>> SessionStore::Rotate(const std::string& old_cookie,
+                                                               const Session& session) {
+  auto cookie = co_await CreateSession(session);
+  if (!cookie) co_return cookie;
+  if (!old_cookie.empty()) {
+    Status ended = co_await DeleteSession(old_cookie);
+    (void)ended;  // it idles out; the new id is what the browser holds now
+  }
+  co_return cookie;
 }
 
 boost::asio::awaitable<Result<std::optional<Session>>> SessionStore::GetSession(

@@ -20,13 +20,6 @@ Response Page(std::string html) {
   return r;
 }
 
-bool PassedMfa(const Session& s) {
-  for (const auto& a : s.amr) {
-    if (a == "mfa") return true;
-  }
-  return false;
-}
-
 /// The management page with the person's factors.
 /// The account's MFA page from `base` (a message, an error, or a field's refused value).
 Awaitable<Response> OverviewWith(Context& ctx, const Request& req, const Session& session,
@@ -124,17 +117,13 @@ Awaitable<Result<std::optional<std::string>>> FirstMethodPage(Context& ctx, cons
 }
 
 /// The session, upgraded to MFA under a new id (as at every privilege change) because the
-/// person just proved a factor; returns the Set-Cookie value.
+/// person just proved `factor`; returns the Set-Cookie value.
 Awaitable<Result<std::string>> Upgrade(Context& ctx, const Request& req, Session& session,
-                                       std::string_view amr) {
-  session.auth_time = NowUnix();
-  session.amr = {"pwd", std::string(amr), "mfa"};
-  session.acr = "aal2";
-  auto cookie = co_await ctx.sessions.CreateSession(session);
+                                       signin::SecondFactor factor) {
+  session = signin::Upgraded(session, NowUnix(), factor);
+  auto cookie =
+      co_await ctx.sessions.Rotate(req.Cookie(ctx.cookies.session).value_or(""), session);
   if (!cookie) co_return Result<std::string>(cookie.error());
-  const std::string old_cookie = req.Cookie(ctx.cookies.session).value_or("");
-  Status ended = co_await ctx.sessions.DeleteSession(old_cookie);
-  (void)ended;
   co_return Result<std::string>(SessionCookie(ctx, *cookie, std::nullopt));
 }
 
@@ -181,7 +170,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
   bool has_factor = false;
   for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
   if (NowUnix() - session.auth_time > ctx.config.reauth_window.count() ||
-      (has_factor && !PassedMfa(session))) {
+      (has_factor && !signin::PassedSecondFactor(session))) {
     co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
   }
 
@@ -228,8 +217,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     // The person just proved the factor: the session is upgraded to MFA, so that recovery
     // codes and a second method can follow at once.
     Session upgraded = session;
-    const std::string amr = "otp";
-    auto cookie = co_await Upgrade(ctx, req, upgraded, amr);
+    auto cookie = co_await Upgrade(ctx, req, upgraded, signin::SecondFactor::kTotp);
     if (!cookie) co_return UpstreamErrorPage(ctx, req, cookie.error());
     const std::string first = "totp";
     auto next = co_await FirstMethodPage(ctx, req, upgraded, first);
@@ -286,8 +274,8 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
       // A first method proved here upgrades the session, as the app's does above.
       Session current = session;
       std::string cookie;
-      if (!PassedMfa(session)) {
-        auto upgraded = co_await Upgrade(ctx, req, current, type);
+      if (!signin::PassedSecondFactor(session)) {
+        auto upgraded = co_await Upgrade(ctx, req, current, signin::SecondFactorFromAmr(type));
         if (!upgraded) co_return UpstreamErrorPage(ctx, req, upgraded.error());
         cookie = std::move(*upgraded);
       }

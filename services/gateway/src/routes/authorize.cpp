@@ -4,6 +4,8 @@
 #include "../context.hpp"
 #include "../i18n.hpp"
 
+#include "signin/sign_in_flow.hpp"
+
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
 #include "idp/oauth/claims_request.hpp"
@@ -56,20 +58,20 @@ Response AuthorizationErrorRedirect(const Context& ctx, const AuthorizeRequest& 
 
 Awaitable<Response> AskSignedInPerson(Context& ctx, const Request& req,
                                       const AuthorizeRequest& authz, const std::string& subject,
-                                      const std::string& pending) {
-  Flow flow;
+                                      Question question) {
+  Flow base;
   auto browser = req.Cookie(ctx.cookies.browser);
-  flow.browser = browser && browser->size() == 43 ? *browser : crypto::RandomToken(32);
-  flow.csrf = crypto::RandomToken(32);
-  flow.authorize = authz;
-  flow.subject = subject;
-  flow.pending = pending;
+  base.browser = browser && browser->size() == 43 ? *browser : crypto::RandomToken(32);
+  base.csrf = crypto::RandomToken(32);
+  base.authorize = authz;
+  const Flow flow = question == Question::kConsent ? signin::AskConsent(std::move(base), subject)
+                                                   : signin::AskAccountChoice(std::move(base), subject);
   std::string browser_value = flow.browser;
   auto flow_id = co_await ctx.sessions.CreateFlow(flow);
   if (!flow_id) {
     co_return AuthorizationErrorRedirect(ctx, authz, "temporarily_unavailable", "try again later");
   }
-  const char* page = pending == "consent" ? "/consent?" : "/select-account?";
+  const char* page = question == Question::kConsent ? "/consent?" : "/select-account?";
   auto r = SeeOther(page + http::EncodeQuery({{"flow", *flow_id}}));
   if (!browser || *browser != browser_value) r.AddHeader("Set-Cookie", BrowserCookie(ctx, browser_value));
   co_return r;
@@ -125,7 +127,7 @@ Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
       co_return AuthorizationErrorRedirect(ctx, authz, "consent_required",
                                            "the user has not approved this application");
     }
-    co_return co_await AskSignedInPerson(ctx, req, authz, session.subject, "consent");
+    co_return co_await AskSignedInPerson(ctx, req, authz, session.subject, Question::kConsent);
   }
   auto id_claims = co_await IdTokenClaims(ctx, req, authz, session.subject);
   if (!id_claims) {
@@ -292,9 +294,11 @@ Awaitable<Response> Authorize(Context& ctx, Request& req) {
   }
   // A second factor is required by the client's policy, or asked for with acr_values
   // (OIDC Core §3.1.2.1; our values: aal1, aal2).
-  authz.require_mfa = c.mfa_policy() == "required" || c.mfa_policy() == "totp_only";
+  const signin::ClientPolicy client_policy =
+      signin::ClientPolicyFromSetting(c.mfa_policy()).value_or(signin::ClientPolicy{});
+  authz.require_mfa = client_policy.require_mfa;
   authz.prefer_mfa = oauth::ParseScope(p.Get("acr_values").value_or("")).count("aal2") > 0;
-  authz.totp_only = c.mfa_policy() == "totp_only";
+  authz.totp_only = client_policy.totp_only;
   authz.login_hint = p.Get("login_hint").value_or("");
   if (authz.login_hint.size() > 256) authz.login_hint.clear();
   // claims (OIDC Core §5.5): standard claims by name, for userinfo and the ID token; acr
@@ -347,7 +351,8 @@ Awaitable<Response> Authorize(Context& ctx, Request& req) {
   if (signed_in && (strong || (!authz.require_mfa && (!authz.prefer_mfa || prompt_none)))) {
     // prompt=select_account: the person confirms the account, or signs in with another.
     if (authz.select_account && !prompt_none) {
-      co_return co_await AskSignedInPerson(ctx, req, authz, (*session)->subject, "select_account");
+      co_return co_await AskSignedInPerson(ctx, req, authz, (*session)->subject,
+                                           Question::kAccountChoice);
     }
     co_return co_await CompleteAuthorization(ctx, req, authz, **session);
   }
@@ -367,9 +372,11 @@ Awaitable<Response> Authorize(Context& ctx, Request& req) {
   if (signed_in) {
     // Step-up: the signed-in person adds a second factor; the session is upgraded (its sid
     // kept, FinishSignIn) rather than a sign-in from scratch.
-    flow.step_up_sid = (*session)->sid;
-    auto step = co_await SecondStep(ctx, req, *flow_id, flow, (*session)->subject,
-                                    (*session)->auth_time);
+    if (auto up = signin::StepUp(flow, (*session)->subject, (*session)->auth_time, (*session)->sid);
+        !up) {
+      co_return fail("server_error", "the session cannot be upgraded");
+    }
+    auto step = co_await SecondStep(ctx, req, *flow_id, flow);
     if (!step) {
       // Only preferred, and the person has no factor: the session as it is (acr tells).
       Status dropped = co_await ctx.sessions.DeleteFlow(*flow_id);

@@ -11,7 +11,7 @@
 namespace idp::gateway {
 namespace {
 
-/// A question's flow, checked: this browser's, for `pending`, asked of the signed-in person.
+/// A question's flow, checked: this browser's, in state `asked`, asked of the signed-in person.
 struct Asked {
   std::string flow_id;
   Flow flow;
@@ -20,7 +20,7 @@ struct Asked {
 
 Awaitable<std::variant<Asked, Response>> LoadQuestion(Context& ctx, const Request& req,
                                                       const http::Params& params,
-                                                      const std::string& pending, bool form) {
+                                                      FlowState asked, bool form) {
   using R = std::variant<Asked, Response>;
   Asked a;
   a.flow_id = params.Get("flow").value_or("");
@@ -32,7 +32,7 @@ Awaitable<std::variant<Asked, Response>> LoadQuestion(Context& ctx, const Reques
     Response gone = co_await GoneFlowPage(ctx, req, a.flow_id);
     co_return R{std::move(gone)};
   }
-  if (!(*flow)->authorize || (*flow)->pending != pending ||
+  if (!(*flow)->authorize || !signin::Require(**flow, {asked}) ||
       !crypto::ConstantTimeEqual(browser, (*flow)->browser)) {
     co_return R{FlowExpiredPage(ctx, req)};
   }
@@ -112,8 +112,7 @@ std::optional<http::Params> FormOf(const Request& req) {
 Awaitable<Response> HandleConsentPage(Context& ctx, Request& req) {
   auto query = http::Params::Parse(req.query);
   if (!query) co_return FlowExpiredPage(ctx, req);
-  const std::string pending = "consent";
-  auto loaded = co_await LoadQuestion(ctx, req, *query, pending, false);
+  auto loaded = co_await LoadQuestion(ctx, req, *query, FlowState::kAwaitingConsent, false);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
   auto& a = std::get<Asked>(loaded);
   auto client = co_await ctx.upstreams.GetClient(CallerOf(req), a.flow.authorize->client_id);
@@ -133,8 +132,7 @@ Awaitable<Response> HandleConsentPage(Context& ctx, Request& req) {
 Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req) {
   auto form = FormOf(req);
   if (!form) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
-  const std::string pending = "consent";
-  auto loaded = co_await LoadQuestion(ctx, req, *form, pending, true);
+  auto loaded = co_await LoadQuestion(ctx, req, *form, FlowState::kAwaitingConsent, true);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
   auto& a = std::get<Asked>(loaded);
   AuthorizeRequest authz = *a.flow.authorize;
@@ -159,8 +157,7 @@ Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req) {
 Awaitable<Response> HandleSelectAccountPage(Context& ctx, Request& req) {
   auto query = http::Params::Parse(req.query);
   if (!query) co_return FlowExpiredPage(ctx, req);
-  const std::string pending = "select_account";
-  auto loaded = co_await LoadQuestion(ctx, req, *query, pending, false);
+  auto loaded = co_await LoadQuestion(ctx, req, *query, FlowState::kAwaitingAccountChoice, false);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
   auto& a = std::get<Asked>(loaded);
   SelectAccountView view;
@@ -174,8 +171,7 @@ Awaitable<Response> HandleSelectAccountPage(Context& ctx, Request& req) {
 Awaitable<Response> HandleSelectAccountSubmit(Context& ctx, Request& req) {
   auto form = FormOf(req);
   if (!form) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
-  const std::string pending = "select_account";
-  auto loaded = co_await LoadQuestion(ctx, req, *form, pending, true);
+  auto loaded = co_await LoadQuestion(ctx, req, *form, FlowState::kAwaitingAccountChoice, true);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
   auto& a = std::get<Asked>(loaded);
   AuthorizeRequest authz = *a.flow.authorize;
@@ -183,8 +179,7 @@ Awaitable<Response> HandleSelectAccountSubmit(Context& ctx, Request& req) {
   if (form->Get("choice") == "other") {
     // The same flow becomes a sign-in from scratch; the new account replaces the session.
     Flow next = a.flow;
-    next.pending.clear();
-    next.subject.clear();
+    if (auto moved = signin::OtherAccountChosen(next); !moved) co_return FlowExpiredPage(ctx, req);
     authz.login_hint.clear();
     next.authorize = authz;
     Status updated = co_await ctx.sessions.UpdateFlow(a.flow_id, next);

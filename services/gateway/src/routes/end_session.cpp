@@ -147,6 +147,7 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
 
   bool confirmed = false;
   if (req.method == "POST" && p.Get("confirm") == std::optional<std::string>("yes")) {
+    if (auto refused = RefuseForeignOrigin(ctx, req)) co_return std::move(*refused);
     if (!crypto::ConstantTimeEqual(p.Get("csrf").value_or(""), (*session)->csrf)) {
       co_return ErrorPage(ctx, req, 403, "Request refused",
                           "This sign-out was not sent by the page we showed you.");

@@ -80,32 +80,55 @@ Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::strin
   co_return r;
 }
 
+Awaitable<Result<std::vector<signin::Factor>>> FactorsOf(Context& ctx, const Request& req,
+                                                        const std::string& subject) {
+  using Out = Result<std::vector<signin::Factor>>;
+  auto listed = co_await ctx.upstreams.ListFactors(CallerOf(req), subject);
+  if (!listed) co_return Out(listed.error());
+  std::vector<signin::Factor> factors;
+  for (const auto& f : listed->factors()) {
+    signin::Factor factor;
+    switch (f.type()) {
+      case mfa::v1::FACTOR_TYPE_TOTP: factor.kind = signin::FactorKind::kTotp; break;
+      case mfa::v1::FACTOR_TYPE_EMAIL: factor.kind = signin::FactorKind::kEmail; break;
+      case mfa::v1::FACTOR_TYPE_SMS: factor.kind = signin::FactorKind::kSms; break;
+      case mfa::v1::FACTOR_TYPE_RECOVERY_CODES: factor.kind = signin::FactorKind::kRecoveryCodes; break;
+      default: factor.kind = signin::FactorKind::kOther; break;
+    }
+    factor.active = f.active();
+    factor.id = f.id();
+    factor.label = f.label();
+    factors.push_back(std::move(factor));
+  }
+  co_return Out(std::move(factors));
+}
+
+signin::Windows WindowsOf(const Context& ctx) {
+  return signin::Windows{ctx.config.reauth_window.count()};
+}
+
+signin::ClientPolicy PolicyOf(const Context& ctx, const Flow& flow) {
+  signin::ClientPolicy policy;
+  policy.require_mfa = ctx.config.require_mfa;
+  if (flow.authorize) {
+    const AuthorizeRequest& a = *flow.authorize;
+    policy.require_mfa = policy.require_mfa || a.require_mfa;
+    policy.prefer_mfa = a.prefer_mfa;
+    policy.totp_only = a.totp_only;
+    policy.forced_reauthentication = a.prompt_login || a.max_age.has_value();
+  }
+  policy.step_up = !flow.step_up_sid.empty();
+  return policy;
+}
+
 Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
-                                              const std::string& flow_id, Flow& flow,
-                                              const std::string& subject,
-                                              std::int64_t password_at) {
-  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), subject);
+                                              const std::string& flow_id, Flow& flow) {
+  auto factors = co_await FactorsOf(ctx, req, flow.subject);
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
-  // A client that counts only the authenticator app sees only it (and recovery codes).
-  const bool totp_only = flow.authorize && flow.authorize->totp_only;
-  bool has_factor = false;
-  bool has_other_factor = false;
-  bool has_totp = false;
-  for (const auto& f : factors->factors()) {
-    has_totp = has_totp || (f.active() && f.type() == mfa::v1::FACTOR_TYPE_TOTP);
-  }
-  for (const auto& f : factors->factors()) {
-    // Recovery codes (which come with a person's first method) back up the app here; without
-    // one they stand for the email or SMS factor this client does not count.
-    if (totp_only && !has_totp && f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES) continue;
-    bool counts = !totp_only || f.type() == mfa::v1::FACTOR_TYPE_TOTP ||
-                  f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES;
-    has_factor = has_factor || (f.active() && counts);
-    has_other_factor = has_other_factor || (f.active() && !counts);
-  }
-  bool required = ctx.config.require_mfa || (flow.authorize && flow.authorize->require_mfa);
-  if (!has_factor && !required) co_return std::nullopt;
-  if (!has_factor && has_other_factor) {
+  const signin::SecondFactorPlan plan = signin::PlanSecondFactor(PolicyOf(ctx, flow), *factors);
+  using signin::Next;
+  if (plan.next == Next::kNone) co_return std::nullopt;
+  if (plan.next == Next::kRefuse) {
     // Enrolling here would let a password alone add a factor past the person's existing one
     // (SECURITY §57): the app is added on the portal, after signing in with that factor.
     co_return ErrorPage(ctx, req, 403, "Authenticator app required",
@@ -113,37 +136,39 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
                         "Sign in to the portal, set up the authenticator app under Manage "
                         "multi-factor authentication, then come back.");
   }
-  // A remembered browser skips the second step, unless the client requires it every time or
-  // asks for it (acr_values); the session then says so (amr pwd, acr aal1).
-  const std::string remembered = req.Cookie(ctx.cookies.remember).value_or("");
-  if (has_factor && !required && !remembered.empty() &&
-      !(flow.authorize && (flow.authorize->prefer_mfa || flow.authorize->totp_only)) &&
-      flow.step_up_sid.empty()) {
-    mfa::v1::CheckBrowserRequest check;
-    check.set_subject(subject);
-    check.set_token(remembered);
-    auto known = co_await ctx.upstreams.CheckBrowser(CallerOf(req), check);
-    if (known && known->remembered()) co_return std::nullopt;
+  if (plan.next == Next::kChallenge && plan.remembered_browser_may_skip) {
+    // A remembered browser skips the challenge; the session then says so (amr pwd, acr aal1).
+    const std::string remembered = req.Cookie(ctx.cookies.remember).value_or("");
+    if (!remembered.empty()) {
+      mfa::v1::CheckBrowserRequest check;
+      check.set_subject(flow.subject);
+      check.set_token(remembered);
+      auto known = co_await ctx.upstreams.CheckBrowser(CallerOf(req), check);
+      if (known && known->remembered()) co_return std::nullopt;
+    }
   }
 
-  if (!has_factor && !flow.step_up_sid.empty() &&
-      NowUnix() - password_at > ctx.config.reauth_window.count()) {
-    // A first factor is enrolled only right after the password (SECURITY §57): a step-up of
-    // an older session signs in again, password first.
-    flow.step_up_sid.clear();
-    flow.subject.clear();
-    Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
-    if (!updated) co_return UpstreamErrorPage(ctx, req, updated.error());
-    co_return SeeOther("/login?" + http::EncodeQuery({{"flow", flow_id}}));
-  }
-  flow.subject = subject;
-  flow.password_at = password_at;
-  std::string next = "/mfa/enrol?";
-  if (has_factor) {
-    auto challenge = co_await ctx.upstreams.StartChallenge(CallerOf(req), subject);
+  std::string next;
+  if (plan.next == Next::kChallenge) {
+    auto challenge = co_await ctx.upstreams.StartChallenge(CallerOf(req), flow.subject);
     if (!challenge) co_return UpstreamErrorPage(ctx, req, challenge.error());
-    flow.challenge_id = challenge->challenge_id();
+    if (auto moved = signin::ToSecondFactor(flow, challenge->challenge_id()); !moved) {
+      co_return UpstreamErrorPage(ctx, req, moved.error());
+    }
     next = "/mfa?";
+  } else if (auto moved = signin::ToEnrolment(flow, NowUnix(), WindowsOf(ctx)); moved) {
+    next = "/mfa/enrol?";
+  } else {
+    // A first factor is enrolled only right after the password (SECURITY §57): a step-up of
+    // an older session signs in again, password first, in this flow.
+    Flow restart;
+    restart.browser = flow.browser;
+    restart.csrf = flow.csrf;
+    restart.authorize = flow.authorize;
+    restart.return_to = flow.return_to;
+    restart.created_at = flow.created_at;
+    flow = std::move(restart);
+    next = "/login?";
   }
   Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
   if (!updated) {
@@ -154,21 +179,37 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
 }
 
 Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::string& flow_id,
-                                 const Flow& flow, const Session& signed_in) {
-  Session session = signed_in;
+                                 Flow flow, signin::Finish how, signin::SecondFactor factor) {
+  const std::int64_t now = NowUnix();
+  Session session;
+  switch (how) {
+    case signin::Finish::kPasswordOnly:
+      session = signin::PasswordOnly(flow.subject, flow.password_at);
+      break;
+    case signin::Finish::kSecondFactor:
+      session = signin::WithSecondFactor(flow.subject, now, factor, flow.step_up_sid);
+      break;
+    case signin::Finish::kFirstFactorSet:
+      session = signin::WithSecondFactor(flow.subject, now, signin::SecondFactor::kTotp,
+                                         flow.step_up_sid);
+      break;
+    case signin::Finish::kQuestion:
+      break;
+  }
+  // No session before every required step passed (SECURITY §38): the flow's state decides.
+  if (auto finished = signin::Finished(flow, how); !finished || how == signin::Finish::kQuestion) {
+    log::Warn("sign-in not finished: the flow is not at that step",
+              {{"request_id", req.request_id}, {"state", signin::StateName(flow.state)}});
+    co_return FlowExpiredPage(ctx, req);
+  }
   // Shown to the person on "Where you are signed in"; bounded, never trusted.
   if (session.user_agent.empty()) {
     session.user_agent = std::string(req.Header("user-agent").value_or("").substr(0, 200));
   }
   if (session.address.empty()) session.address = req.remote_addr;
-  // A step-up upgrades the session: same sid for the applications, a new cookie id.
-  if (!flow.step_up_sid.empty()) session.sid = flow.step_up_sid;
   // A new session id at every authentication (SECURITY §50): the old one is ended.
-  if (auto old = req.Cookie(ctx.cookies.session)) {
-    Status ended = co_await ctx.sessions.DeleteSession(*old);
-    (void)ended;
-  }
-  auto cookie = co_await ctx.sessions.CreateSession(session);
+  auto cookie =
+      co_await ctx.sessions.Rotate(req.Cookie(ctx.cookies.session).value_or(""), session);
   if (!cookie) co_return UpstreamErrorPage(ctx, req, cookie.error());
   Status flow_deleted = co_await ctx.sessions.DeleteFlow(flow_id);
   (void)flow_deleted;
@@ -236,6 +277,8 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
                         "This sign-in form was not sent by the page we showed you.",
                         "Reload the sign-in page and try again.");
   }
+  // A question asked of a signed-in person, or a finished sign-in, takes no password.
+  if (!signin::MayVerifyPassword(flow)) co_return co_await GoneFlowPage(ctx, req, flow_id);
 
   LoginView view;
   view.flow = flow_id;
@@ -282,24 +325,13 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   const std::string subject = verified->verified().subject();
 
   // No code and no SSO session before every required factor has passed (SECURITY §38). A
-  // password posted again starts the flow's later steps afresh: no step-up of another
-  // session, no question asked of another person.
-  const std::int64_t now = NowUnix();
-  flow.step_up_sid.clear();
-  flow.pending.clear();
-  flow.challenge_id.clear();
-  flow.enrolled_at = 0;
-  auto step = co_await SecondStep(ctx, req, flow_id, flow, subject, now);
+  // password posted again starts the flow's later steps afresh.
+  if (auto moved = signin::PasswordVerified(flow, subject, NowUnix()); !moved) {
+    co_return FlowExpiredPage(ctx, req);
+  }
+  auto step = co_await SecondStep(ctx, req, flow_id, flow);
   if (step) co_return std::move(*step);
-
-  Session session;
-  session.subject = subject;
-  session.auth_time = now;
-  session.amr = {"pwd"};
-  session.acr = "aal1";
-  session.sid = crypto::RandomToken(16);
-  session.csrf = crypto::RandomToken(32);
-  co_return co_await FinishSignIn(ctx, req, flow_id, flow, session);
+  co_return co_await FinishSignIn(ctx, req, flow_id, std::move(flow), signin::Finish::kPasswordOnly);
 }
 
 }  // namespace idp::gateway

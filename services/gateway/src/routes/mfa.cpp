@@ -18,30 +18,42 @@ struct PendingFlow {
   std::optional<Response> error;
 };
 
-/// Which step of a sign-in a request is for.
-enum class Step {
-  kChallenge,  ///< /mfa: proving an existing second factor
-  kEnrol,      ///< /mfa/enrol and /mfa/enrol/*: a first factor right after the password
-};
-
-/// Whether `flow` is at `step`: a challenge needs the challenge this flow started; enrolment
-/// needs a password proved for this flow within the re-authentication window (or a first
-/// factor already enrolled in it). A question flow (consent, account choice) is at neither,
-/// although it names its person (SECURITY §57: a session alone never adds a factor).
-bool AtStep(const Context& ctx, const Flow& flow, Step step) {
-  if (!flow.pending.empty() || flow.password_at == 0) return false;
-  if (step == Step::kChallenge) return !flow.challenge_id.empty();
-  if (!flow.challenge_id.empty()) return true;  // sent on to /mfa
-  return flow.enrolled_at != 0 || NowUnix() - flow.password_at <= ctx.config.reauth_window.count();
+/// A request for an enrolment step that this flow has not reached (a question flow, a flow
+/// whose password is older than the window, a person who has a factor): nothing is enrolled;
+/// the person signs in again, password and second factor, and lands on the account's MFA page
+/// (SECURITY §57: a session alone never adds a factor).
+Awaitable<Response> ReauthenticateToEnrol(Context& ctx, const Request& req, const Flow& flow,
+                                          const Error& why) {
+  log::Warn("enrolment refused", {{"request_id", req.request_id}, {"subject", flow.subject},
+                                  {"why", why.message}});
+  co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
 }
 
-/// A request for an enrolment step that this flow has not reached: nothing is enrolled; the
-/// person signs in again, password and second factor, and lands on the account's MFA page.
-Awaitable<Response> ReauthenticateToEnrol(Context& ctx, const Request& req, const Flow& flow) {
-  log::Warn("enrolment refused: the flow is not at that step",
-            {{"request_id", req.request_id}, {"subject", flow.subject},
-             {"pending", flow.pending}});
-  co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
+/// The page after a challenge ended (`last_try`: the code just posted was its last allowed
+/// wrong one): it says so and offers a fresh sign-in for the same application or page, with no
+/// code input that could no longer succeed. The ended flow is dropped once mfa says it ended.
+Awaitable<Response> ChallengeEndedPage(Context& ctx, const Request& req, const PendingFlow& pending,
+                                       bool last_try) {
+  if (!last_try) {
+    Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
+    (void)deleted;
+  }
+  Flow again;
+  again.browser = pending.flow.browser;
+  again.csrf = crypto::RandomToken(32);
+  again.authorize = pending.flow.authorize;
+  again.return_to = pending.flow.return_to;
+  auto id = co_await ctx.sessions.CreateFlow(again);
+  // Without a new flow (Redis blinked) the page still says what happened and where to go.
+  const std::string href = id ? "/login?" + http::EncodeQuery({{"flow", *id}}) : std::string();
+  auto r = Response::Html(
+      401, ctx.pages.In(Lang(ctx, req))
+               .Error("Too many wrong codes",
+                      last_try ? "That code is not right, and it was the last try. This sign-in has ended."
+                               : "This sign-in has ended after too many wrong codes.",
+                      "Start again: sign in with your password, then a new code.", href));
+  AddPageHeaders(r);
+  co_return r;
 }
 
 Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::string& id) {
@@ -63,35 +75,28 @@ Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::
   co_return out;
 }
 
-/// "Remember this browser" is off for clients that require a second factor every time.
-bool RememberAllowed(const Context& ctx, const Flow& flow) {
-  return ctx.config.remember_days > 0 &&
-         !(flow.authorize && (flow.authorize->require_mfa || flow.authorize->totp_only));
-}
-
-/// The methods the person can use here: the authenticator app first (pre-selected), then email
-/// and SMS factors unless the client counts only the app; `selected` keeps a choice.
+/// The methods the person can use here (signin::PlanSecondFactor: the authenticator app first,
+/// pre-selected, then email and SMS factors unless the client counts only the app); `selected`
+/// keeps a choice. Each method is named by its kind alone; the masked destination describes it.
 Awaitable<MfaView> BuildView(Context& ctx, const Request& req, const PendingFlow& pending,
                              std::string_view selected) {
   MfaView view;
   view.flow = pending.id;
   view.csrf = pending.flow.csrf;
-  const bool totp_only = pending.flow.authorize && pending.flow.authorize->totp_only;
-  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), pending.flow.subject);
-  if (factors) {
-    bool totp = false;
-    for (const auto& f : factors->factors()) {
-      if (!f.active()) continue;
-      if (f.type() == mfa::v1::FACTOR_TYPE_TOTP) totp = true;
-      if (f.type() == mfa::v1::FACTOR_TYPE_RECOVERY_CODES) view.has_recovery = true;
+  auto factors = co_await FactorsOf(ctx, req, pending.flow.subject);
+  signin::SecondFactorPlan plan;
+  if (factors) plan = signin::PlanSecondFactor(PolicyOf(ctx, pending.flow), *factors);
+  view.has_recovery = plan.recovery;
+  for (const auto& m : plan.offered) {
+    if (m.kind == signin::FactorKind::kTotp) {
+      view.methods.push_back({"totp", "Authenticator app", "", "", false});
+      continue;
     }
-    if (totp) view.methods.push_back({"totp", "Authenticator app", "", false});
-    for (const auto& f : factors->factors()) {
-      bool email = f.type() == mfa::v1::FACTOR_TYPE_EMAIL;
-      if (!f.active() || totp_only || (!email && f.type() != mfa::v1::FACTOR_TYPE_SMS)) continue;
-      view.methods.push_back({"factor:" + f.id(), email ? "Email" : "SMS", f.label(), false});
-      view.can_send = true;
-    }
+    const std::string detail_id = "method-" + std::to_string(view.methods.size());
+    view.methods.push_back({"factor:" + m.factor_id,
+                            m.kind == signin::FactorKind::kEmail ? "Email" : "SMS", m.label,
+                            detail_id, false});
+    view.can_send = true;
   }
   bool any = false;
   for (auto& m : view.methods) {
@@ -100,7 +105,9 @@ Awaitable<MfaView> BuildView(Context& ctx, const Request& req, const PendingFlow
   }
   if (!any && !view.methods.empty()) view.methods.front().checked = true;
   view.client_name = co_await FlowClientName(ctx, req, pending.flow);
-  if (RememberAllowed(ctx, pending.flow)) view.remember_days = ctx.config.remember_days;
+  if (plan.may_remember && ctx.config.remember_days > 0) {
+    view.remember_days = ctx.config.remember_days;
+  }
   co_return view;
 }
 
@@ -157,18 +164,6 @@ SecondMethodView EnrolNextView(const std::string& flow_id, const Flow& flow) {
   return view;
 }
 
-/// The session of a sign-in whose second step was the enrolment of an authenticator app.
-Session EnrolledSession(const Flow& flow) {
-  Session session;
-  session.subject = flow.subject;
-  session.auth_time = NowUnix();
-  session.amr = {"pwd", "otp", "mfa"};
-  session.acr = "aal2";
-  session.sid = crypto::RandomToken(16);
-  session.csrf = crypto::RandomToken(32);
-  return session;
-}
-
 }  // namespace
 
 Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
@@ -177,7 +172,9 @@ Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
   const std::string flow_id = *query->Get("flow");
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
-  if (!AtStep(ctx, pending.flow, Step::kChallenge)) co_return FlowExpiredPage(ctx, req);
+  if (!signin::Require(pending.flow, {FlowState::kAwaitingSecondFactor})) {
+    co_return FlowExpiredPage(ctx, req);
+  }
   MfaView view = co_await BuildView(ctx, req, pending, "");
   view.recovery = query->Get("method") == std::optional<std::string>("recovery");
   view.status = co_await DeliveryStatus(ctx, req, pending.flow);
@@ -191,7 +188,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   Flow& flow = pending.flow;
-  if (!AtStep(ctx, flow, Step::kChallenge)) co_return FlowExpiredPage(ctx, req);
+  if (!signin::Require(flow, {FlowState::kAwaitingSecondFactor})) co_return FlowExpiredPage(ctx, req);
   if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
     co_return ErrorPage(ctx, req, 403, "Request refused",
                         "This form was not sent by the page we showed you.",
@@ -253,22 +250,15 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
   using R = mfa::v1::VerifyCodeResponse;
   switch (result->outcome()) {
     case R::OUTCOME_VERIFIED: {
-      Session session;
-      session.subject = flow.subject;
-      session.auth_time = NowUnix();
-      // RFC 8176: a password and a one-time code, so two factors.
-      // email is not an RFC 8176 value: applications can tell it apart and refuse it.
-      session.amr = {"pwd", result->amr().empty() ? "otp" : result->amr(), "mfa"};
-      session.acr = "aal2";
-      session.sid = crypto::RandomToken(16);
-      session.csrf = crypto::RandomToken(32);
+      const signin::SecondFactor factor = recovery ? signin::SecondFactor::kRecoveryCode
+                                                   : signin::SecondFactorFromAmr(result->amr());
       if (recovery) {
         log::Info("signed in with a recovery code",
                   {{"request_id", req.request_id},
                    {"left", static_cast<std::int64_t>(result->recovery_codes_left())}});
       }
       std::string remember_cookie;
-      if (form->Get("remember") == std::optional<std::string>("yes") && RememberAllowed(ctx, flow)) {
+      if (form->Get("remember") == std::optional<std::string>("yes") && view.remember_days > 0) {
         mfa::v1::RememberBrowserRequest remember;
         remember.set_subject(flow.subject);
         remember.set_label(std::string(req.Header("user-agent").value_or("A browser").substr(0, 120)));
@@ -281,7 +271,8 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
           remember_cookie = http::SetCookieValue(ctx.cookies.remember, token->token(), o);
         }
       }
-      Response done = co_await FinishSignIn(ctx, req, pending.id, flow, session);
+      Response done =
+          co_await FinishSignIn(ctx, req, pending.id, flow, signin::Finish::kSecondFactor, factor);
       if (!remember_cookie.empty()) done.AddHeader("Set-Cookie", remember_cookie);
       co_return done;
     }
@@ -291,20 +282,14 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
                                : "Enter the 6 digits your authenticator app shows.";
       break;
     case R::OUTCOME_WRONG_CODE:
-      view.error = result->tries_left() == 0
-                       ? std::string("That code is not right, and it was the last try. Sign in again.")
-                       : Translate(Lang(ctx, req),
-                                   result->tries_left() == 1 ? "That code is not right. {0} try left."
-                                                             : "That code is not right. {0} tries left.",
-                                   {std::to_string(result->tries_left())});
+      if (result->tries_left() == 0) co_return co_await ChallengeEndedPage(ctx, req, pending, true);
+      view.error = Translate(Lang(ctx, req),
+                             result->tries_left() == 1 ? "That code is not right. {0} try left."
+                                                       : "That code is not right. {0} tries left.",
+                             {std::to_string(result->tries_left())});
       break;
-    case R::OUTCOME_CHALLENGE_ENDED: {
-      Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
-      (void)deleted;
-      co_return ErrorPage(ctx, req, 401, "Too many wrong codes",
-                          "This sign-in has ended after too many wrong codes.",
-                          "Go back to the application, or to the portal, and sign in again.");
-    }
+    case R::OUTCOME_CHALLENGE_ENDED:
+      co_return co_await ChallengeEndedPage(ctx, req, pending, false);
     case R::OUTCOME_LOCKED: {
       Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
       (void)deleted;
@@ -335,19 +320,25 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   Flow& flow = pending.flow;
-  if (!AtStep(ctx, flow, Step::kEnrol)) co_return co_await ReauthenticateToEnrol(ctx, req, flow);
-  if (!flow.challenge_id.empty()) co_return SeeOther("/mfa?" + http::EncodeQuery({{"flow", flow_id}}));
-  if (flow.enrolled_at != 0) {
+  if (flow.state == FlowState::kAwaitingSecondFactor) {
+    co_return SeeOther("/mfa?" + http::EncodeQuery({{"flow", flow_id}}));
+  }
+  if (flow.state == FlowState::kOfferingSecondMethod) {
     // Already enrolled (a reload): the offer again, without the codes (shown once).
     co_return PageResponse(200, ctx.pages.In(Lang(ctx, req)).SecondMethod(EnrolNextView(flow_id, flow)));
   }
-
+  if (auto may = signin::MayEnrolFirstFactor(flow, NowUnix(), WindowsOf(ctx)); !may) {
+    co_return co_await ReauthenticateToEnrol(ctx, req, flow, may.error());
+  }
   // A first factor only: a person who has one adds another on the account page, after
   // proving it (mfa may have gained one since the password step, from another browser).
-  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), flow.subject);
+  auto factors = co_await FactorsOf(ctx, req, flow.subject);
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
-  for (const auto& f : factors->factors()) {
-    if (f.active()) co_return co_await ReauthenticateToEnrol(ctx, req, flow);
+  for (const auto& f : *factors) {
+    if (f.active) {
+      co_return co_await ReauthenticateToEnrol(ctx, req, flow,
+                                               FailedPrecondition("the person has a factor"));
+    }
   }
   std::string error;
   if (req.method == "POST") {
@@ -365,7 +356,9 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
       log::Info("authenticator app enrolled at sign-in", {{"request_id", req.request_id}});
       // The first method: recovery codes now, then a second, different one is offered before
       // the sign-in goes on (or skipped).
-      flow.enrolled_at = NowUnix();
+      if (auto moved = signin::FirstFactorEnrolled(flow, NowUnix(), WindowsOf(ctx)); !moved) {
+        co_return co_await ReauthenticateToEnrol(ctx, req, flow, moved.error());
+      }
       Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
       if (!updated) co_return UpstreamErrorPage(ctx, req, updated.error());
       auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(CallerOf(req), flow.subject);
@@ -401,13 +394,15 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
   auto pending = co_await LoadPending(ctx, req, flow_id);
   if (pending.error) co_return std::move(*pending.error);
   Flow& flow = pending.flow;
-  if (!AtStep(ctx, flow, Step::kEnrol)) co_return co_await ReauthenticateToEnrol(ctx, req, flow);
+  if (flow.state == FlowState::kEnrollingFirstFactor || flow.state == FlowState::kAwaitingSecondFactor) {
+    co_return SeeOther("/mfa/enrol?" + http::EncodeQuery({{"flow", flow_id}}));
+  }
+  if (auto at = signin::Require(flow, {FlowState::kOfferingSecondMethod}); !at) {
+    co_return co_await ReauthenticateToEnrol(ctx, req, flow, at.error());
+  }
   if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
     co_return ErrorPage(ctx, req, 403, "Request refused",
                         "This form was not sent by the page we showed you.");
-  }
-  if (flow.enrolled_at == 0 || !flow.challenge_id.empty()) {
-    co_return SeeOther("/mfa/enrol?" + http::EncodeQuery({{"flow", flow_id}}));
   }
   const std::string& path = req.path;
   if (path == "/mfa/enrol/email") {
@@ -435,8 +430,7 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
     using R = mfa::v1::VerifyCodeResponse;
     if (c && c->outcome() == R::OUTCOME_VERIFIED) {
       log::Info("second method enrolled at sign-in", {{"request_id", req.request_id}});
-      const Session session = EnrolledSession(flow);
-      co_return co_await FinishSignIn(ctx, req, flow_id, flow, session);
+      co_return co_await FinishSignIn(ctx, req, flow_id, flow, signin::Finish::kFirstFactorSet);
     }
     if (c && (c->outcome() == R::OUTCOME_WRONG_CODE || c->outcome() == R::OUTCOME_MALFORMED_CODE)) {
       std::string error = c->outcome() == R::OUTCOME_MALFORMED_CODE
@@ -455,8 +449,7 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
     co_return PageResponse(400, ctx.pages.In(Lang(ctx, req)).SecondMethod(view));
   }
   if (path == "/mfa/enrol/done") {
-    const Session session = EnrolledSession(flow);
-    co_return co_await FinishSignIn(ctx, req, flow_id, flow, session);
+    co_return co_await FinishSignIn(ctx, req, flow_id, flow, signin::Finish::kFirstFactorSet);
   }
   co_return ErrorPage(ctx, req, 404, "Page not found", "There is no page at this address.");
 }

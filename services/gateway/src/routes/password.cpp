@@ -238,11 +238,9 @@ Awaitable<Response> HandleAccountPasswordSubmit(Context& ctx, Request& req) {
   // applications); every other session of the person ends.
   Session renewed = session;
   renewed.csrf = crypto::RandomToken(32);
-  auto cookie = co_await ctx.sessions.CreateSession(renewed);
+  auto cookie =
+      co_await ctx.sessions.Rotate(req.Cookie(ctx.cookies.session).value_or(""), renewed);
   if (!cookie) co_return UpstreamErrorPage(ctx, req, cookie.error());
-  const std::string old_cookie = req.Cookie(ctx.cookies.session).value_or("");
-  Status deleted = co_await ctx.sessions.DeleteSession(old_cookie);
-  (void)deleted;
   Status ended = co_await EndSessionsOf(ctx, req, session.subject, *cookie);
   if (!ended) {
     log::Error("other sessions not ended after a password change",
