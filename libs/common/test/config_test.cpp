@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,7 +11,11 @@
 namespace {
 
 std::string WriteTemp(const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / "idp_config_test.toml";
+  // A name of its own per process and call: ctest runs each test case as its own process, in
+  // parallel, and a shared file made them read each other's configuration.
+  static int n = 0;
+  auto path = std::filesystem::temp_directory_path() /
+              ("idp_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(++n) + ".toml");
   std::ofstream(path) << text;
   return path.string();
 }
