@@ -28,8 +28,6 @@ const PhoneNumberUtil& Util() {
   return *util;
 }
 
-std::string InCountry(const std::string& region) { return CountryInSentence(region); }
-
 }  // namespace
 
 std::string CountryInSentence(std::string_view region_view) {
@@ -42,9 +40,7 @@ std::string CountryInSentence(std::string_view region_view) {
 
 namespace {
 
-PhoneError Fail(Problem p, std::string message, std::string region = "") {
-  return PhoneError{p, std::move(region), std::move(message)};
-}
+PhoneError Fail(Problem p, std::string region = "") { return PhoneError{p, std::move(region)}; }
 
 NumberType TypeOf(PhoneNumberUtil::PhoneNumberType t) {
   switch (t) {
@@ -84,8 +80,6 @@ std::string MainRegion(int country_code) {
   return region == "ZZ" || region == "001" ? "" : region;
 }
 
-const char* kTooShort = "That number is too short: enter the whole mobile number.";
-const char* kTooLong = "That number is too long: enter one mobile number, without extension.";
 
 }  // namespace
 
@@ -93,19 +87,22 @@ std::string_view ProblemName(Problem p) {
   switch (p) {
     case Problem::kEmpty: return "empty";
     case Problem::kLetters: return "letters";
+    case Problem::kCharacters: return "characters";
     case Problem::kTooShort: return "too_short";
     case Problem::kTooLong: return "too_long";
     case Problem::kNoCountry: return "no_country";
     case Problem::kUnknownCountryCode: return "unknown_country_code";
+    case Problem::kWrongLength: return "wrong_length";
     case Problem::kInvalidForRegion: return "invalid_for_region";
     case Problem::kNotMobile: return "not_mobile";
+    case Problem::kServiceNumber: return "service_number";
     case Problem::kUnsupportedCountry: return "unsupported_country";
   }
   return "unknown";
 }
 
 void throw_exception_from_error(const PhoneError& e, const boost::source_location& loc) {
-  throw_exception_from_error(InvalidArgument(e.message), loc);
+  throw_exception_from_error(InvalidArgument("phone number: " + std::string(ProblemName(e.problem))), loc);
 }
 
 PhoneResult Parse(std::string_view raw, const ParseOptions& options) {
@@ -113,30 +110,26 @@ PhoneResult Parse(std::string_view raw, const ParseOptions& options) {
   // that libphonenumber's leniency (vanity letters, extensions, other scripts' digits) never
   // turns a typo into somebody else's number.
   auto first = raw.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return Fail(Problem::kEmpty, "Enter your mobile number.");
+  if (first == std::string_view::npos) return Fail(Problem::kEmpty);
   std::string_view text = raw.substr(first, raw.find_last_not_of(" \t\r\n") - first + 1);
-  if (text.size() > kMaxInput) return Fail(Problem::kTooLong, kTooLong);
+  if (text.size() > kMaxInput) return Fail(Problem::kTooLong);
   int digits = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (std::isdigit(c)) {
       ++digits;
     } else if (std::isalpha(c)) {
-      return Fail(Problem::kLetters,
-                  "A phone number has no letters: enter its digits only.");
+      return Fail(Problem::kLetters);
     } else if (!(c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' ||
                  (c == '+' && i == 0))) {
-      return Fail(Problem::kLetters,
-                  "Use only digits and spaces, with + before the country code.");
+      return Fail(Problem::kCharacters);
     }
   }
-  if (digits < 4) return Fail(Problem::kTooShort, kTooShort);
+  if (digits < 4) return Fail(Problem::kTooShort);
   const bool international = text.front() == '+';
   const std::string& default_region = options.default_region;
   if (!international && (default_region.empty() || !IsSupportedRegion(default_region))) {
-    return Fail(Problem::kNoCountry,
-                "Start the number with + and its country code, like +31 6 12345678, or choose "
-                "its country.");
+    return Fail(Problem::kNoCountry);
   }
 
   const PhoneNumberUtil& util = Util();
@@ -144,27 +137,21 @@ PhoneResult Parse(std::string_view raw, const ParseOptions& options) {
   switch (util.Parse(std::string(text), default_region.empty() ? "ZZ" : default_region, &n)) {
     case PhoneNumberUtil::NO_PARSING_ERROR: break;
     case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
-      return Fail(Problem::kUnknownCountryCode,
-                  "There is no country with that code: check the digits after the +.");
-    case PhoneNumberUtil::TOO_LONG_NSN: return Fail(Problem::kTooLong, kTooLong);
-    default: return Fail(Problem::kTooShort, kTooShort);
+      return Fail(Problem::kUnknownCountryCode);
+    case PhoneNumberUtil::TOO_LONG_NSN: return Fail(Problem::kTooLong);
+    default: return Fail(Problem::kTooShort);
   }
   const std::string country = MainRegion(n.country_code());
   switch (util.IsPossibleNumberWithReason(n)) {
     case PhoneNumberUtil::IS_POSSIBLE: break;
     case PhoneNumberUtil::INVALID_COUNTRY_CODE:
-      return Fail(Problem::kUnknownCountryCode,
-                  "There is no country with that code: check the digits after the +.");
-    case PhoneNumberUtil::TOO_LONG: return Fail(Problem::kTooLong, kTooLong, country);
+      return Fail(Problem::kUnknownCountryCode);
+    case PhoneNumberUtil::TOO_LONG: return Fail(Problem::kTooLong, country);
     case PhoneNumberUtil::INVALID_LENGTH: {
-      if (ShorterThanMobiles(n, country)) return Fail(Problem::kTooShort, kTooShort, country);
-      return Fail(Problem::kInvalidForRegion,
-                  country.empty() ? std::string("That number has the wrong number of digits.")
-                                  : "That number has the wrong number of digits for " +
-                                        InCountry(country) + ".",
-                  country);
+      if (ShorterThanMobiles(n, country)) return Fail(Problem::kTooShort, country);
+      return Fail(Problem::kWrongLength, country);
     }
-    default: return Fail(Problem::kTooShort, kTooShort, country);  // also local-only numbers
+    default: return Fail(Problem::kTooShort, country);  // also local-only numbers
   }
 
   PhoneNumber out;
@@ -173,27 +160,16 @@ PhoneResult Parse(std::string_view raw, const ParseOptions& options) {
   util.GetRegionCodeForNumber(n, &region);
   if (region == "ZZ" || region == "001") region.clear();
   if (!util.IsValidNumber(n)) {
-    if (ShorterThanMobiles(n, country)) return Fail(Problem::kTooShort, kTooShort, country);
-    return Fail(Problem::kInvalidForRegion,
-                country.empty() ? std::string("That is not a valid phone number: check it.")
-                                : "That is not a valid number in " + InCountry(country) +
-                                      ": check it, and its country.",
-                country);
+    if (ShorterThanMobiles(n, country)) return Fail(Problem::kTooShort, country);
+    return Fail(Problem::kInvalidForRegion, country);
   }
   out.region = region;
   if (!options.allowed_regions.empty() && options.allowed_regions.count(region) == 0) {
-    return Fail(Problem::kUnsupportedCountry,
-                region.empty() ? std::string("Numbers without a country are not supported.")
-                               : "Numbers in " + InCountry(region) + " are not supported.",
-                region);
+    return Fail(Problem::kUnsupportedCountry, region);
   }
   out.type = TypeOf(util.GetNumberType(n));
   if (options.require_mobile && !out.CanReceiveSms()) {
-    return Fail(Problem::kNotMobile,
-                out.type == NumberType::kFixedLine
-                    ? "That is a landline number in " + InCountry(region) +
-                          ": enter a mobile number."
-                    : std::string("That is a service number, not a mobile: enter a mobile number."),
+    return Fail(out.type == NumberType::kFixedLine ? Problem::kNotMobile : Problem::kServiceNumber,
                 region);
   }
   util.Format(n, PhoneNumberUtil::E164, &out.e164);
@@ -228,13 +204,6 @@ const std::set<std::string, std::less<>>& SupportedRegions() {
 }
 
 }  // namespace
-
-std::string RegionOfCountryInSentence(std::string_view name) {
-  for (const auto& region : SupportedRegions()) {
-    if (CountryInSentence(region) == name) return region;
-  }
-  return {};
-}
 
 bool IsSupportedRegion(std::string_view region) { return SupportedRegions().count(region) != 0; }
 

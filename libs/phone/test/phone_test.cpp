@@ -17,7 +17,7 @@ ParseOptions Region(std::string region) {
 Problem ProblemOf(std::string_view text, const ParseOptions& o = {}) {
   auto r = Parse(text, o);
   REQUIRE_FALSE(r.has_value());
-  CHECK_FALSE(r.error().message.empty());
+  CHECK(ProblemName(r.error().problem) != "unknown");
   return r.error().problem;
 }
 
@@ -64,8 +64,8 @@ TEST_CASE("letters are refused") {
   CHECK(ProblemOf("+31 6 1234abcd") == Problem::kLetters);
   CHECK(ProblemOf("1-800-FLOWERS", Region("US")) == Problem::kLetters);  // no vanity numbers
   CHECK(ProblemOf("+31612345678 ext 12") == Problem::kLetters);
-  CHECK(ProblemOf("+31 6 1234 5678\n+44") == Problem::kLetters);
-  CHECK(ProblemOf("+31\xEF\xBC\x96" "12345678") == Problem::kLetters);  // a fullwidth 6
+  CHECK(ProblemOf("+31 6 1234 5678\n+44") == Problem::kCharacters);
+  CHECK(ProblemOf("+31\xEF\xBC\x96" "12345678") == Problem::kCharacters);  // a fullwidth 6
 }
 
 TEST_CASE("an unknown country code is refused") {
@@ -88,12 +88,11 @@ TEST_CASE("national format without a region asks for the country") {
   CHECK(ProblemOf("06 12345678", Region("XX")) == Problem::kNoCountry);
 }
 
-TEST_CASE("a number that does not exist in its region is refused naming the country") {
+TEST_CASE("a number that does not exist in its region is refused with the country") {
   auto r = Parse("+31 60 0000001");  // Dutch mobiles are 06-1 to 06-5 and 06-8
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().problem == Problem::kInvalidForRegion);
   CHECK(r.error().region == "NL");
-  CHECK(r.error().message.find("the Netherlands") != std::string::npos);
 }
 
 TEST_CASE("a fixed line is refused when a mobile is required") {
@@ -106,14 +105,14 @@ TEST_CASE("a fixed line is refused when a mobile is required") {
   auto r = Parse("020 123 4567", o);
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().problem == Problem::kNotMobile);
-  CHECK(r.error().message == "That is a landline number in the Netherlands: enter a mobile number.");
+  CHECK(r.error().region == "NL");
   // Premium rate is a service number, never a mobile.
   auto premium = Parse("+1 900 555 0143");
   REQUIRE(premium.has_value());
   CHECK(premium->type == NumberType::kPremiumRate);
   CHECK(premium->IsServiceNumber());
   CHECK_FALSE(premium->CanReceiveSms());
-  CHECK(Parse("+1 900 555 0143", o).error().problem == Problem::kNotMobile);
+  CHECK(Parse("+1 900 555 0143", o).error().problem == Problem::kServiceNumber);
   CHECK(Parse("+1 202 555 0143", o).has_value());  // US numbers may be mobiles
 }
 
@@ -124,7 +123,6 @@ TEST_CASE("a country outside the allowed list is refused by name") {
   REQUIRE_FALSE(br.has_value());
   CHECK(br.error().problem == Problem::kUnsupportedCountry);
   CHECK(br.error().region == "BR");
-  CHECK(br.error().message == "Numbers in Brazil are not supported.");
   CHECK(Parse("06 12345678", o).has_value());
   // Brazil's number itself is fine.
   auto ok = Parse("+55 11 91234 5678");
@@ -149,6 +147,6 @@ TEST_CASE("country names and region lists") {
   CHECK_FALSE(ParseRegionList("NLD").has_value());
 }
 
-TEST_CASE("value of a refused number throws with its message") {
+TEST_CASE("value of a refused number throws with its reason") {
   CHECK_THROWS_AS(Parse("abc").value(), idp::ErrorException);
 }

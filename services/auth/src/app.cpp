@@ -86,7 +86,7 @@ int RunApp(const Config& config) {
   PgPasswordTokenStore tokens(pool);
   PasswordService passwords(service, store, tokens, *mailer, params, password_settings,
                             [](const Account&, const std::string& password) {
-                              return AuthService::CheckPasswordPolicy(password);
+                              return PasswordProblemOf(password);
                             });
   AuthGrpcHandler handler(service, passwords, &audit_log);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }}});

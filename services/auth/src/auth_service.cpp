@@ -201,9 +201,27 @@ Result<Account> AuthService::Create(const NewAccount& in) {
   return created;
 }
 
+Result<Account> AuthService::CreateByAdmin(const NewAccount& in) {
+  auto created = Create(in);
+  if (!created) return created;
+  log::Info("account created", {{"subject", created->subject}});
+  audit::Event e;
+  e.event = "admin.user_created";
+  e.subject = created->subject;
+  Audit(std::move(e));
+  return created;
+}
+
 Status AuthService::SetPassword(const std::string& subject, const std::string& password) {
   if (auto why = CheckPasswordPolicy(password)) return InvalidArgument(*why);
-  return store_.SetPasswordHash(subject, HashNewPassword(password));
+  auto st = store_.SetPasswordHash(subject, HashNewPassword(password));
+  if (!st) return st;
+  log::Info("password set", {{"subject", subject}});
+  audit::Event e;
+  e.event = "admin.password_set";
+  e.subject = subject;
+  Audit(std::move(e));
+  return st;
 }
 
 Result<std::vector<Account>> AuthService::List(int limit) {

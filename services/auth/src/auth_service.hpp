@@ -66,6 +66,9 @@ class AuthService {
   [[nodiscard]] Result<Account> GetByUsername(const std::string& username);
   /// kInvalidArgument for a bad username, email or password; kAlreadyExists for a taken name.
   [[nodiscard]] Result<Account> Create(const NewAccount& account);
+  /// Create, by an administrator (idpctl users create): audited.
+  [[nodiscard]] Result<Account> CreateByAdmin(const NewAccount& account);
+  /// An administrator sets a person's password: audited.
   [[nodiscard]] Status SetPassword(const std::string& subject, const std::string& password);
   [[nodiscard]] Result<std::vector<Account>> List(int limit);
 

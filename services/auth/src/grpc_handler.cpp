@@ -63,11 +63,9 @@ grpc::Status AuthGrpcHandler::CreateUser(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "CreateUser", [&]() -> Status {
     NewAccount n{req->username(),   req->email(),       req->email_verified(), req->name(),
                  req->given_name(), req->family_name(), req->password(),       req->phone_number()};
-    auto a = service_.Create(n);
+    auto a = service_.CreateByAdmin(n);
     if (!a) return a.error();
     ToProto(*a, resp->mutable_user());
-    log::Info("account created", {{"subject", a->subject}});
-    service_.Audit({"admin.user_created", a->subject, "", "", "", "", {}});
     return {};
   });
 }
@@ -76,12 +74,7 @@ grpc::Status AuthGrpcHandler::SetPassword(grpc::ServerContext* ctx,
                                           const v1::SetPasswordRequest* req,
                                           v1::SetPasswordResponse*) {
   return rpc::Serve(ctx, "SetPassword", [&]() -> Status {
-    auto st = service_.SetPassword(req->subject(), req->password());
-    if (st) {
-      log::Info("password set", {{"subject", req->subject()}});
-      service_.Audit({"admin.password_set", req->subject(), "", "", "", "", {}});
-    }
-    return st;
+    return service_.SetPassword(req->subject(), req->password());
   });
 }
 

@@ -18,6 +18,24 @@ v1::PasswordRejection ToProto(PasswordRejection r) {
   return v1::PASSWORD_REJECTION_UNSPECIFIED;
 }
 
+/// The rule a new password broke, as the contract carries it (the limit it names).
+void ToProto(const std::optional<PasswordProblem>& problem, v1::PasswordWeakness* out) {
+  using W = v1::PasswordWeakness;
+  if (!problem) return;
+  switch (*problem) {
+    case PasswordProblem::kControlCharacters: out->set_problem(W::PROBLEM_CONTROL_CHARACTERS); break;
+    case PasswordProblem::kTooShort:
+      out->set_problem(W::PROBLEM_TOO_SHORT);
+      out->set_limit(kMinPasswordChars);
+      break;
+    case PasswordProblem::kTooLong:
+      out->set_problem(W::PROBLEM_TOO_LONG);
+      out->set_limit(kMaxPasswordChars);
+      break;
+    case PasswordProblem::kCommon: out->set_problem(W::PROBLEM_COMMON); break;
+  }
+}
+
 }  // namespace
 
 grpc::Status AuthGrpcHandler::StartPasswordReset(grpc::ServerContext* ctx,
@@ -54,11 +72,8 @@ grpc::Status AuthGrpcHandler::CompletePasswordReset(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "CompletePasswordReset", [&]() -> Status {
     auto out = passwords_.CompleteReset(req->token(), req->new_password());
     if (!out) return out.error();
-    if (out->rejection == PasswordRejection::kNone) {
-      service_.Audit({"password.reset_completed", out->subject, "", "", "", "", {}});
-    }
     resp->set_rejection(ToProto(out->rejection));
-    resp->set_message(out->message);
+    ToProto(out->problem, resp->mutable_weakness());
     resp->set_subject(out->subject);
     return {};
   });
@@ -71,11 +86,8 @@ grpc::Status AuthGrpcHandler::ChangePassword(grpc::ServerContext* ctx,
     auto out = passwords_.ChangePassword(req->subject(), req->current_password(),
                                          req->new_password());
     if (!out) return out.error();
-    service_.Audit({out->rejection == PasswordRejection::kNone ? "password.changed"
-                                                               : "password.change_refused",
-                    req->subject(), "", "", "", "", {}});
     resp->set_rejection(ToProto(out->rejection));
-    resp->set_message(out->message);
+    ToProto(out->problem, resp->mutable_weakness());
     return {};
   });
 }
@@ -86,7 +98,6 @@ grpc::Status AuthGrpcHandler::InviteUser(grpc::ServerContext* ctx,
   return rpc::Serve(ctx, "InviteUser", [&]() -> Status {
     auto a = passwords_.Invite(req->username(), req->email(), req->name());
     if (!a) return a.error();
-    service_.Audit({"admin.user_invited", a->subject, "", "", "", "", {}});
     ToProto(*a, resp->mutable_user());
     return {};
   });

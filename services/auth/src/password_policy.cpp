@@ -77,23 +77,35 @@ bool IsCommonPassword(std::string_view password) {
 
 std::size_t CommonPasswordCount() { return CommonPasswords().size(); }
 
-std::optional<std::string> CheckNewPassword(std::string_view password) {
-  if (CountPasswordChars(password) < 0) {
-    return "password must be valid UTF-8 text without control characters";
-  }
+std::optional<PasswordProblem> PasswordProblemOf(std::string_view password) {
+  if (CountPasswordChars(password) < 0) return PasswordProblem::kControlCharacters;
   const auto normalized = NormalizePassword(password);
   const int n = normalized ? CountPasswordChars(*normalized) : -1;
-  if (n < 0) return "password must be valid UTF-8 text without control characters";
-  if (n < kMinPasswordChars) {
-    return "password must be at least " + std::to_string(kMinPasswordChars) + " characters";
-  }
-  if (n > kMaxPasswordChars) {
-    return "password must be at most " + std::to_string(kMaxPasswordChars) + " characters";
-  }
-  if (IsCommonPassword(*normalized)) {
-    return "password is too common (it appears in lists of leaked passwords); choose another";
-  }
+  if (n < 0) return PasswordProblem::kControlCharacters;
+  if (n < kMinPasswordChars) return PasswordProblem::kTooShort;
+  if (n > kMaxPasswordChars) return PasswordProblem::kTooLong;
+  if (IsCommonPassword(*normalized)) return PasswordProblem::kCommon;
   return std::nullopt;
+}
+
+std::string PasswordProblemText(PasswordProblem problem) {
+  switch (problem) {
+    case PasswordProblem::kControlCharacters:
+      return "password must be valid UTF-8 text without control characters";
+    case PasswordProblem::kTooShort:
+      return "password must be at least " + std::to_string(kMinPasswordChars) + " characters";
+    case PasswordProblem::kTooLong:
+      return "password must be at most " + std::to_string(kMaxPasswordChars) + " characters";
+    case PasswordProblem::kCommon:
+      break;
+  }
+  return "password is too common (it appears in lists of leaked passwords); choose another";
+}
+
+std::optional<std::string> CheckNewPassword(std::string_view password) {
+  auto problem = PasswordProblemOf(password);
+  if (!problem) return std::nullopt;
+  return PasswordProblemText(*problem);
 }
 
 }  // namespace idp::auth

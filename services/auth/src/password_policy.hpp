@@ -28,8 +28,22 @@ bool IsCommonPassword(std::string_view password);
 /// How many entries the common-password list has (loaded on first use).
 std::size_t CommonPasswordCount();
 
-/// nullopt when `password` may be set, else why not, as a sentence for the person setting it.
-/// Length is counted in characters (code points) of the NFKC form, not in bytes.
+/// Which rule a new password breaks.
+enum class PasswordProblem {
+  kControlCharacters,  ///< not valid UTF-8, or a control character
+  kTooShort,           ///< fewer than kMinPasswordChars characters
+  kTooLong,            ///< more than kMaxPasswordChars characters
+  kCommon,             ///< in the common-password list
+};
+
+/// nullopt when `password` may be set, else the rule it breaks. Length is counted in
+/// characters (code points) of the NFKC form, not in bytes.
+std::optional<PasswordProblem> PasswordProblemOf(std::string_view password);
+
+/// `problem` in English, for operators (idpctl); a person's page says it in their language.
+std::string PasswordProblemText(PasswordProblem problem);
+
+/// PasswordProblemOf as PasswordProblemText: nullopt when `password` may be set.
 std::optional<std::string> CheckNewPassword(std::string_view password);
 
 }  // namespace idp::auth

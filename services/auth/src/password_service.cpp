@@ -104,7 +104,19 @@ Result<std::optional<TokenGrant>> PasswordService::CheckToken(const std::string&
 }
 
 Result<PasswordOutcome> PasswordService::CompleteReset(const std::string& token,
-                                                       const std::string& new_password) {
+                                                      const std::string& new_password) {
+  auto out = ResetWithToken(token, new_password);
+  if (out && out->rejection == PasswordRejection::kNone) {
+    audit::Event e;
+    e.event = "password.reset_completed";
+    e.subject = out->subject;
+    auth_.Audit(std::move(e));
+  }
+  return out;
+}
+
+Result<PasswordOutcome> PasswordService::ResetWithToken(const std::string& token,
+                                                        const std::string& new_password) {
   PasswordOutcome out;
   if (!LooksLikeToken(token)) {
     out.rejection = PasswordRejection::kInvalidToken;
@@ -125,7 +137,7 @@ Result<PasswordOutcome> PasswordService::CompleteReset(const std::string& token,
   }
   if (auto why = check_new_password_(**account, new_password)) {
     out.rejection = PasswordRejection::kWeakPassword;
-    out.message = *why;
+    out.problem = *why;
     return out;
   }
   auto redeemed = tokens_.Redeem(hash, HashNew(new_password));
@@ -148,6 +160,20 @@ std::string PasswordService::HashNew(const std::string& password) const {
 }
 
 Result<PasswordOutcome> PasswordService::ChangePassword(const std::string& subject,
+                                                       const std::string& current_password,
+                                                       const std::string& new_password) {
+  auto out = CheckAndChange(subject, current_password, new_password);
+  if (out) {
+    audit::Event e;
+    e.event = out->rejection == PasswordRejection::kNone ? "password.changed"
+                                                         : "password.change_refused";
+    e.subject = subject;
+    auth_.Audit(std::move(e));
+  }
+  return out;
+}
+
+Result<PasswordOutcome> PasswordService::CheckAndChange(const std::string& subject,
                                                         const std::string& current_password,
                                                         const std::string& new_password) {
   PasswordOutcome out;
@@ -173,7 +199,7 @@ Result<PasswordOutcome> PasswordService::ChangePassword(const std::string& subje
   }
   if (auto why = check_new_password_(account, new_password)) {
     out.rejection = PasswordRejection::kWeakPassword;
-    out.message = *why;
+    out.problem = *why;
     return out;
   }
   auto st = accounts_.SetPasswordHash(subject, HashNew(new_password));
@@ -194,6 +220,10 @@ Result<Account> PasswordService::Invite(const std::string& username, const std::
   n.name = name;
   auto created = auth_.Create(n);
   if (!created) return created.error();
+  audit::Event invited;
+  invited.event = "admin.user_invited";
+  invited.subject = created->subject;
+  auth_.Audit(std::move(invited));
   auto token = Issue(created->subject, TokenPurpose::kInvite);
   if (!token) return token.error();
   Mail mail;

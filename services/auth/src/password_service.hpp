@@ -5,6 +5,7 @@
 
 #include "account_store.hpp"
 #include "mailer.hpp"
+#include "password_policy.hpp"
 #include "password_token_store.hpp"
 
 #include "idp/crypto/crypto.hpp"
@@ -31,13 +32,13 @@ struct PasswordServiceSettings {
 enum class PasswordRejection {
   kNone,
   kInvalidToken,     ///< unknown, used, superseded or expired link
-  kWeakPassword,     ///< the policy said no (message in `message`)
+  kWeakPassword,     ///< the policy said no (`problem` says which rule)
   kWrongPassword,    ///< ChangePassword: the current password is not right
 };
 
 struct PasswordOutcome {
   PasswordRejection rejection = PasswordRejection::kNone;
-  std::string message;  ///< for the person, with kWeakPassword
+  std::optional<PasswordProblem> problem;  ///< with kWeakPassword
   std::string subject;  ///< on success
 };
 
@@ -46,7 +47,8 @@ class PasswordService {
  public:
   /// `check_new_password` says why a new password is not acceptable (nullopt: fine); it is the
   /// one policy of the service (AuthService::CheckPasswordPolicy in production).
-  using PolicyCheck = std::function<std::optional<std::string>(const Account&, const std::string&)>;
+  using PolicyCheck =
+      std::function<std::optional<PasswordProblem>(const Account&, const std::string&)>;
   PasswordService(AuthService& auth, AccountStore& accounts, PasswordTokenStore& tokens, Mailer& mailer,
                   crypto::PasswordHashParams params, PasswordServiceSettings settings,
                   PolicyCheck check_new_password);
@@ -58,14 +60,15 @@ class PasswordService {
   /// The grant of a valid token (for rendering the page); nullopt when not valid.
   [[nodiscard]] Result<std::optional<TokenGrant>> CheckToken(const std::string& token);
   /// Sets `new_password` through `token` (single use), lifts the account's lockout and sends
-  /// the "password changed" notice.
+  /// the "password changed" notice. Audited when it succeeds.
   [[nodiscard]] Result<PasswordOutcome> CompleteReset(const std::string& token,
                                                       const std::string& new_password);
   /// Changes the password of `subject` after checking `current_password`; sends the notice.
+  /// Audited, refused or not.
   [[nodiscard]] Result<PasswordOutcome> ChangePassword(const std::string& subject,
                                                        const std::string& current_password,
                                                        const std::string& new_password);
-  /// Creates an account without a usable password and emails it a set-password link.
+  /// Creates an account without a usable password and emails it a set-password link. Audited.
   /// kInvalidArgument for a bad username or email (required), kAlreadyExists for a taken name.
   [[nodiscard]] Result<Account> Invite(const std::string& username, const std::string& email,
                                        const std::string& name);
@@ -76,6 +79,10 @@ class PasswordService {
   [[nodiscard]] Result<std::string> IssueForTest(const std::string& subject, TokenPurpose purpose);
 
  private:
+  Result<PasswordOutcome> ResetWithToken(const std::string& token, const std::string& new_password);
+  Result<PasswordOutcome> CheckAndChange(const std::string& subject,
+                                         const std::string& current_password,
+                                         const std::string& new_password);
   /// The Argon2id hash of the NFKC form of a new password.
   std::string HashNew(const std::string& password) const;
   std::string Link(const std::string& token) const;

@@ -2,6 +2,7 @@
 
 #include "i18n.hpp"
 #include "context.hpp"
+#include "clients/grpc_clients.hpp"
 
 #include "idp/common/config.hpp"
 #include "idp/common/log.hpp"
@@ -66,7 +67,7 @@ int RunApp(const Config& config) {
                        config.GetString("delivery.listen", "127.0.0.1:7003")),
       config.GetString("gateway.token", config.GetString("token.listen", "127.0.0.1:7004"))};
   targets.client_cache_ttl = config.GetSeconds("gateway.client_cache_ttl", std::chrono::seconds(5));
-  Upstreams upstreams(targets, &client_metrics);
+  GrpcClients clients(targets, &client_metrics);
   store::ExportPoolMetrics(registry, {{"redis", [&redis] { return redis.Stats(); }}});
 
   GatewayConfig gc;
@@ -107,7 +108,10 @@ int RunApp(const Config& config) {
                       gc.secure_cookies ? "__Host-idp_lang" : "idp_lang"};
   Context ctx{gc,
               cookies,
-              upstreams,
+              clients,
+              clients,
+              clients,
+              clients,
               sessions,
               limiter,
               Pages(gc.product, gc.logo_url, !gc.accent_color.empty()),

@@ -6,7 +6,10 @@
 #include "pages.hpp"
 #include "rate_limiter.hpp"
 #include "sessions.hpp"
-#include "upstreams.hpp"
+#include "clients/auth_client.hpp"
+#include "clients/mfa_client.hpp"
+#include "clients/readiness.hpp"
+#include "clients/token_client.hpp"
 #include "signin/authentication.hpp"
 #include "signin/second_factor_policy.hpp"
 #include "signin/sign_in_flow.hpp"
@@ -70,7 +73,10 @@ struct CookieNames {
 struct Context {
   GatewayConfig config;
   CookieNames cookies;
-  Upstreams& upstreams;
+  AuthClient& auth;
+  MfaClient& mfa;
+  TokenClient& token;
+  Readiness& readiness;
   SessionStore& sessions;
   RateLimiter& limiter;
   Pages pages;
@@ -86,8 +92,6 @@ struct Context {
 
 using Response = http::Response;
 using Request = http::Request;
-template <class T>
-using Awaitable = boost::asio::awaitable<T>;
 
 /// The request id, source address and user agent of `req` for an upstream call, so that the
 /// services' audit logs know where the browser was (views into `req`).

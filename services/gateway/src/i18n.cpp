@@ -2,7 +2,6 @@
 
 #include "gateway_locales.hpp"
 
-#include "idp/phone/phone.hpp"
 
 #include <boost/json.hpp>
 
@@ -135,47 +134,6 @@ std::string Translate(std::string_view lang, std::string_view english,
     }
   }
   return text;
-}
-
-std::string TranslateServiceText(std::string_view lang, std::string_view text) {
-  if (lang == "en" || text.empty()) return std::string(text);
-  std::string exact = Translate(lang, text);
-  if (exact != text) return exact;
-  // The sentences of mfa (libs/phone) and auth that carry a value; {0} is a country (as
-  // phone::CountryInSentence writes it) or a number.
-  struct Known {
-    std::string_view english;
-    bool country;
-  };
-  static constexpr Known kKnown[] = {
-      {"Text messages cannot be sent to numbers in {0}. Use the authenticator app or email instead.", true},
-      {"Numbers in {0} are not supported.", true},
-      {"That number has the wrong number of digits for {0}.", true},
-      {"That is not a valid number in {0}: check it, and its country.", true},
-      {"That is a landline number in {0}: enter a mobile number.", true},
-      {"password must be at least {0} characters", false},
-      {"password must be at most {0} characters", false},
-  };
-  for (const auto& k : kKnown) {
-    const auto mark = k.english.find("{0}");
-    const auto prefix = k.english.substr(0, mark);
-    const auto suffix = k.english.substr(mark + 3);
-    if (text.size() <= prefix.size() + suffix.size() || !text.starts_with(prefix) ||
-        !text.ends_with(suffix)) {
-      continue;
-    }
-    const auto value = text.substr(prefix.size(), text.size() - prefix.size() - suffix.size());
-    std::string shown(value);
-    if (k.country) {
-      const std::string region = phone::RegionOfCountryInSentence(value);
-      if (region.empty()) continue;
-      shown = phone::CountryName(region, lang);
-    } else if (value.find_first_not_of("0123456789") != std::string_view::npos) {
-      continue;
-    }
-    return Translate(lang, k.english, {shown});
-  }
-  return std::string(text);
 }
 
 std::string DurationText(std::string_view lang, long long seconds) {

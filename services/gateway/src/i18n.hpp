@@ -27,12 +27,6 @@ std::string Translate(std::string_view lang, std::string_view english);
 std::string Translate(std::string_view lang, std::string_view english,
                       std::initializer_list<std::string_view> args);
 
-/// A text that another service wrote in English (mfa's refusals, the phone number checks,
-/// auth's password rules) in `lang`: the catalog's text when it has this one, else one of the
-/// known sentences with a value inside ("Text messages cannot be sent to numbers in Brazil."),
-/// the value translated too when it is a country; else the text as it came.
-std::string TranslateServiceText(std::string_view lang, std::string_view text);
-
 /// A duration in words in `lang`: "30 minutes", "1 hour", "90 seconds".
 std::string DurationText(std::string_view lang, long long seconds);
 

@@ -166,7 +166,7 @@ std::string Pages::Mfa(const MfaView& v) const {
   d.set("flow", v.flow);
   d.set("csrf", v.csrf);
   if (!v.client_name.empty()) d.set("client_name", v.client_name);
-  if (!v.error.empty()) d.set("error", TranslateServiceText(lang_, v.error));
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
   d.set("recovery", v.recovery);
   d.set("has_recovery", v.has_recovery);
   data methods{data::type::list};
@@ -225,15 +225,15 @@ std::string Pages::AccountMfa(const AccountMfaView& v) const {
   d.set("countries", countries);
   d.set("no_default_region", v.default_region.empty());
   // Refusals may come from mfa as it wrote them.
-  if (!v.email_error.empty()) d.set("email_error", TranslateServiceText(lang_, v.email_error));
-  if (!v.phone_error.empty()) d.set("phone_error", TranslateServiceText(lang_, v.phone_error));
+  if (!v.email_error.empty()) d.set("email_error", Translate(lang_, v.email_error));
+  if (!v.phone_error.empty()) d.set("phone_error", Translate(lang_, v.phone_error));
   d.set("email_value", v.email_value);
   d.set("phone_value", v.phone_value);
   d.set("recovery_left", std::to_string(v.recovery_left));
   d.set("has_method", !v.totps.empty() || !v.emails.empty() || !v.phones.empty());
   d.set("advice", v.advice);
   if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
-  if (!v.error.empty()) d.set("error", TranslateServiceText(lang_, v.error));
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
   return Layout("Multi-factor authentication", Render("account_mfa.mustache", d, lang_));
 }
 
@@ -263,7 +263,7 @@ std::string Pages::SecondMethod(const SecondMethodView& v) const {
   data d;
   d.set("title", Translate(lang_, v.title));
   if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
-  if (!v.error.empty()) d.set("error", TranslateServiceText(lang_, v.error));
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
   d.set("csrf", v.csrf);
   if (!v.flow.empty()) d.set("flow", v.flow);
   data codes{data::type::list};
@@ -318,7 +318,7 @@ std::string Pages::ResetPassword(const ResetPasswordView& v) const {
   d.set("token", v.token);
   d.set("username", v.username);
   d.set("invite", v.invite);
-  if (!v.error.empty()) d.set("error", TranslateServiceText(lang_, v.error));
+  if (!v.error.empty()) d.set("error", Translate(lang_, v.error));
   return Layout(v.invite ? "Set your password" : "Choose a new password",
                 Render("reset_password.mustache", d, lang_));
 }
@@ -342,7 +342,7 @@ std::string Pages::AccountPassword(const AccountPasswordView& v) const {
   d.set("username", v.username);
   if (!v.message.empty()) d.set("message", Translate(lang_, v.message));
   if (!v.current_error.empty()) d.set("current_error", Translate(lang_, v.current_error));
-  if (!v.new_error.empty()) d.set("new_error", TranslateServiceText(lang_, v.new_error));
+  if (!v.new_error.empty()) d.set("new_error", Translate(lang_, v.new_error));
   return Layout("Change password", Render("account_password.mustache", d, lang_));
 }
 

@@ -5,7 +5,7 @@
 
 using idp::gateway::OriginOf;
 
-TEST_CASE("the issuer's origin: scheme, host and a port other than the default, lower case") {
+TEST_CASE("the issuer's origin: scheme and host and a port other than the default in lower case") {
   CHECK(OriginOf("http://localhost:8080") == "http://localhost:8080");
   CHECK(OriginOf("https://Login.Example.COM") == "https://login.example.com");
   CHECK(OriginOf("https://login.example.com:443/idp") == "https://login.example.com");

@@ -59,7 +59,7 @@ TEST_CASE("the second step for each policy and set of factors") {
   }
 }
 
-TEST_CASE("offered methods: the app first, email and SMS unless only the app counts") {
+TEST_CASE("offered methods: the app first then email and SMS unless only the app counts") {
   auto plan = PlanSecondFactor({}, {Email(), Sms(), Totp(), Recovery()});
   REQUIRE(plan.offered.size() == 3);
   CHECK(plan.offered[0].kind == FactorKind::kTotp);

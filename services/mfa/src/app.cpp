@@ -63,10 +63,11 @@ int RunApp(const Config& config) {
   auto delivery = MakeGrpcDeliveryClient(
       config.GetString("mfa.delivery", config.GetString("delivery.listen", "127.0.0.1:7003")),
       &client_metrics);
-  MfaService service(factors, challenges, *delivery, std::move(*master), clock, policy);
   BrowserStore browsers(pool);
   audit::AuditLog audit_log(pool, "mfa");
-  MfaGrpcHandler handler(service, browsers, &audit_log);
+  MfaService service(factors, challenges, *delivery, browsers, std::move(*master), clock, policy,
+                     &audit_log);
+  MfaGrpcHandler handler(service, &audit_log);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }},
                                       {"redis", [&redis] { return redis.Stats(); }}});
   rpc::ServerOptions options{config.GetString("mfa.listen", "127.0.0.1:7002")};

@@ -10,19 +10,15 @@ namespace {
 
 namespace dv1 = idp::delivery::v1;
 
-std::string RefusalText(dv1::Refusal r) {
+Refusal RefusalOf(dv1::Refusal r) {
   switch (r) {
-    case dv1::REFUSAL_UNSPECIFIED: return "";
-    case dv1::REFUSAL_DESTINATION_RATE_LIMITED:
-      return "A code was sent a moment ago. Wait a little before asking for another.";
+    case dv1::REFUSAL_UNSPECIFIED: return Refusal{};
+    case dv1::REFUSAL_DESTINATION_RATE_LIMITED: return Refused(RefusalReason::kSentRecently);
     case dv1::REFUSAL_COUNTRY_RATE_LIMITED:
-    case dv1::REFUSAL_DAILY_BUDGET_EXHAUSTED:
-      return "Codes by text message cannot be sent right now. Use another method.";
-    case dv1::REFUSAL_UNSUPPORTED_COUNTRY:
-      return "Text messages cannot be sent to this country. Use the authenticator app or email.";
-    case dv1::REFUSAL_CHANNEL_DISABLED:
-      return "This way of sending codes is not available. Use another method.";
-    default: return "The code could not be sent. Use another method.";
+    case dv1::REFUSAL_DAILY_BUDGET_EXHAUSTED: return Refused(RefusalReason::kSmsUnavailable);
+    case dv1::REFUSAL_UNSUPPORTED_COUNTRY: return Refused(RefusalReason::kSmsCountryRefused);
+    case dv1::REFUSAL_CHANNEL_DISABLED: return Refused(RefusalReason::kChannelDisabled);
+    default: return Refused(RefusalReason::kNotSent);
   }
 }
 
@@ -45,7 +41,7 @@ class GrpcDeliveryClient final : public DeliveryClient {
     rpc::PrepareContext(ctx, log::CurrentRequestId());
     auto st = stub_->SendEmail(&ctx, req, &resp);
     if (!st.ok()) return rpc::FromGrpcStatus(st);
-    return SendResult{resp.message_id(), RefusalText(resp.refusal())};
+    return SendResult{resp.message_id(), RefusalOf(resp.refusal())};
   }
 
   Result<SendResult> SendSms(const std::string& key, const std::string& to, CodePurpose purpose,
@@ -62,7 +58,7 @@ class GrpcDeliveryClient final : public DeliveryClient {
     rpc::PrepareContext(ctx, log::CurrentRequestId());
     auto st = stub_->SendSms(&ctx, req, &resp);
     if (!st.ok()) return rpc::FromGrpcStatus(st);
-    return SendResult{resp.message_id(), RefusalText(resp.refusal())};
+    return SendResult{resp.message_id(), RefusalOf(resp.refusal())};
   }
 
   Result<SendResult> NotifyChange(const std::string& key, bool email, const std::string& to,
@@ -79,7 +75,7 @@ class GrpcDeliveryClient final : public DeliveryClient {
       dv1::SendEmailResponse resp;
       auto st = stub_->SendEmail(&ctx, req, &resp);
       if (!st.ok()) return rpc::FromGrpcStatus(st);
-      return SendResult{resp.message_id(), RefusalText(resp.refusal())};
+      return SendResult{resp.message_id(), RefusalOf(resp.refusal())};
     }
     dv1::SendSmsRequest req;
     req.set_idempotency_key(key);
@@ -89,7 +85,7 @@ class GrpcDeliveryClient final : public DeliveryClient {
     dv1::SendSmsResponse resp;
     auto st = stub_->SendSms(&ctx, req, &resp);
     if (!st.ok()) return rpc::FromGrpcStatus(st);
-    return SendResult{resp.message_id(), RefusalText(resp.refusal())};
+    return SendResult{resp.message_id(), RefusalOf(resp.refusal())};
   }
 
   Result<MessageStatus> Status(const std::string& message_id) override {

@@ -1,6 +1,8 @@
 #pragma once
 /// @file mfa's view of the delivery service: send a code, ask how it is doing.
 
+#include "refusal.hpp"
+
 #include "idp/common/error.hpp"
 
 #include <chrono>
@@ -16,7 +18,7 @@ namespace idp::mfa {
 
 struct SendResult {
   std::string message_id;
-  std::string refusal;  ///< empty when queued; else why delivery refused (for the person)
+  Refusal refusal;  ///< none when queued; else why delivery refused
 };
 
 struct MessageStatus {

@@ -14,12 +14,10 @@ Result<Destination> NormaliseDestination(std::string_view type, std::string_view
     for (auto& c : out.value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (!IsEmailAddress(out.value)) {
       out.value.clear();
-      out.error = "Enter an email address, like name@example.com.";
     }
   } else if (type == "sms") {
     if (!IsE164(out.value)) {
       out.value.clear();
-      out.error = "Enter your mobile number with its country code, like +31 6 12345678.";
     }
   } else {
     return InvalidArgument("type must be email or sms");

@@ -9,11 +9,9 @@
 
 namespace idp::mfa {
 
-/// The outcome of normalising a typed destination: `value` when acceptable, otherwise `error`,
-/// a sentence for the person (the form shows it as it is).
+/// The outcome of normalising a typed destination: `value` when acceptable, empty when not.
 struct Destination {
   std::string value;
-  std::string error;
 };
 
 /// "sms": drops spaces, dashes, parentheses and dots, then needs E.164 (IsE164). "email":

@@ -8,6 +8,39 @@
 namespace idp::mfa {
 namespace {
 
+/// The domain's refusal as the contract carries it: a reason and a country, never a sentence.
+void ToProto(const Refusal& r, v1::Refusal* out) {
+  using R = v1::Refusal;
+  out->set_region(r.region);
+  switch (r.reason) {
+    case RefusalReason::kNone: out->set_reason(R::REASON_UNSPECIFIED); return;
+    case RefusalReason::kEmailMalformed: out->set_reason(R::REASON_EMAIL_MALFORMED); return;
+    case RefusalReason::kSmsCountryNotAllowed: out->set_reason(R::REASON_SMS_COUNTRY_NOT_ALLOWED); return;
+    case RefusalReason::kSentRecently: out->set_reason(R::REASON_SENT_RECENTLY); return;
+    case RefusalReason::kSmsUnavailable: out->set_reason(R::REASON_SMS_UNAVAILABLE); return;
+    case RefusalReason::kSmsCountryRefused: out->set_reason(R::REASON_SMS_COUNTRY_REFUSED); return;
+    case RefusalReason::kChannelDisabled: out->set_reason(R::REASON_CHANNEL_DISABLED); return;
+    case RefusalReason::kNotSent: out->set_reason(R::REASON_NOT_SENT); return;
+    case RefusalReason::kKeepTwoMethods: out->set_reason(R::REASON_KEEP_TWO_METHODS); return;
+    case RefusalReason::kPhone: break;
+  }
+  switch (r.phone) {
+    case phone::Problem::kEmpty: out->set_reason(R::REASON_PHONE_EMPTY); return;
+    case phone::Problem::kLetters: out->set_reason(R::REASON_PHONE_LETTERS); return;
+    case phone::Problem::kCharacters: out->set_reason(R::REASON_PHONE_CHARACTERS); return;
+    case phone::Problem::kTooShort: out->set_reason(R::REASON_PHONE_TOO_SHORT); return;
+    case phone::Problem::kTooLong: out->set_reason(R::REASON_PHONE_TOO_LONG); return;
+    case phone::Problem::kNoCountry: out->set_reason(R::REASON_PHONE_NO_COUNTRY); return;
+    case phone::Problem::kUnknownCountryCode: out->set_reason(R::REASON_PHONE_UNKNOWN_COUNTRY_CODE); return;
+    case phone::Problem::kWrongLength: out->set_reason(R::REASON_PHONE_WRONG_LENGTH); return;
+    case phone::Problem::kInvalidForRegion: out->set_reason(R::REASON_PHONE_INVALID); return;
+    case phone::Problem::kNotMobile: out->set_reason(R::REASON_PHONE_LANDLINE); return;
+    case phone::Problem::kServiceNumber: out->set_reason(R::REASON_PHONE_SERVICE_NUMBER); return;
+    case phone::Problem::kUnsupportedCountry: out->set_reason(R::REASON_SMS_COUNTRY_NOT_ALLOWED); return;
+  }
+  out->set_reason(R::REASON_PHONE_INVALID);
+}
+
 v1::FactorType TypeFromName(const std::string& t) {
   if (t == "totp") return v1::FACTOR_TYPE_TOTP;
   if (t == "email") return v1::FACTOR_TYPE_EMAIL;
@@ -66,13 +99,6 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::ConfirmTotpEnrolment(
   return rpc::ServeUnary(ctx, "ConfirmTotpEnrolment", [&]() -> Status {
     auto outcome = service_.ConfirmTotp(req->subject(), req->factor_id(), req->code());
     if (!outcome) return outcome.error();
-    if (*outcome == CodeOutcome::kVerified) {
-      Audit({"mfa.factor_added", req->subject(), "", "", "", "",
-             {{"type", "totp"}, {"factor_id", req->factor_id()}}});
-    } else {
-      Audit({"mfa.enrolment_failure", req->subject(), "", "", "", "",
-             {{"type", "totp"}, {"reason", *outcome == CodeOutcome::kMalformed ? "malformed" : "wrong_code"}}});
-    }
     using R = v1::ConfirmTotpEnrolmentResponse;
     resp->set_outcome(*outcome == CodeOutcome::kVerified    ? R::OUTCOME_CONFIRMED
                       : *outcome == CodeOutcome::kMalformed ? R::OUTCOME_MALFORMED_CODE
@@ -83,14 +109,12 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::ConfirmTotpEnrolment(
 
 grpc::ServerUnaryReactor* MfaGrpcHandler::RemoveFactor(grpc::CallbackServerContext* ctx,
                                                        const v1::RemoveFactorRequest* req,
-                                                       v1::RemoveFactorResponse*) {
+                                                       v1::RemoveFactorResponse* resp) {
   return rpc::ServeUnary(ctx, "RemoveFactor", [&]() -> Status {
-    auto st = service_.Remove(req->subject(), req->factor_id());
-    if (st) {
-      Audit({"mfa.factor_removed", req->subject(), "", "", "", "",
-             {{"factor_id", req->factor_id()}}});
-    }
-    return st;
+    auto refusal = service_.Remove(req->subject(), req->factor_id());
+    if (!refusal) return refusal.error();
+    ToProto(*refusal, resp->mutable_refusal());
+    return {};
   });
 }
 
@@ -118,26 +142,6 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::VerifyCode(grpc::CallbackServerContext
     }
     auto v = service_.Verify(req->challenge_id(), req->subject(), method, req->code());
     if (!v) return v.error();
-    const char* method_name = method == VerifyMethod::kTotp       ? "totp"
-                              : method == VerifyMethod::kRecovery ? "recovery_code"
-                                                                  : "sent_code";
-    if (v->outcome == CodeOutcome::kVerified) {
-      Audit({"mfa.success", req->subject(), "", "", "", "",
-             {{"method", method_name}, {"amr", v->amr}}});
-      if (method == VerifyMethod::kRecovery) {
-        Audit({"mfa.recovery_code_used", req->subject(), "", "", "", "",
-               {{"codes_left", std::to_string(v->recovery_codes_left)}}});
-      }
-    } else {
-      const char* reason = v->outcome == CodeOutcome::kWrong            ? "wrong_code"
-                           : v->outcome == CodeOutcome::kMalformed      ? "malformed"
-                           : v->outcome == CodeOutcome::kChallengeEnded ? "challenge_ended"
-                                                                        : "locked";
-      Audit({"mfa.failure", req->subject(), "", "", "", "",
-             {{"method", method_name},
-              {"reason", reason},
-              {"tries_left", std::to_string(v->tries_left)}}});
-    }
     using R = v1::VerifyCodeResponse;
     switch (v->outcome) {
       case CodeOutcome::kVerified: resp->set_outcome(R::OUTCOME_VERIFIED); break;
@@ -160,32 +164,18 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::GenerateRecoveryCodes(
   return rpc::ServeUnary(ctx, "GenerateRecoveryCodes", [&]() -> Status {
     auto codes = service_.GenerateRecoveryCodes(req->subject());
     if (!codes) return codes.error();
-    Audit({"mfa.recovery_codes_generated", req->subject(), "", "", "", "",
-           {{"count", std::to_string(codes->size())}}});
     for (const auto& c : *codes) resp->add_codes(c);
     return {};
   });
 }
 
-namespace {
-
-std::string BrowserHash(const std::string& token) {
-  return crypto::Base64UrlEncode(crypto::Sha256("browser:" + token));
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* MfaGrpcHandler::RememberBrowser(grpc::CallbackServerContext* ctx,
                                                           const v1::RememberBrowserRequest* req,
                                                           v1::RememberBrowserResponse* resp) {
   return rpc::ServeUnary(ctx, "RememberBrowser", [&]() -> Status {
-    if (req->days() < 1 || req->days() > 365) return InvalidArgument("days must be 1 to 365");
-    std::string token = crypto::RandomToken(32);
-    auto st = browsers_.Add(req->subject(), BrowserHash(token), req->label(),
-                            std::chrono::hours(24) * req->days());
-    if (!st) return st;
-    resp->set_token(token);
-    log::Info("browser remembered", {{"subject", req->subject()}});
+    auto token = service_.RememberBrowser(req->subject(), req->label(), req->days());
+    if (!token) return token.error();
+    resp->set_token(*token);
     return {};
   });
 }
@@ -194,8 +184,7 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::CheckBrowser(grpc::CallbackServerConte
                                                        const v1::CheckBrowserRequest* req,
                                                        v1::CheckBrowserResponse* resp) {
   return rpc::ServeUnary(ctx, "CheckBrowser", [&]() -> Status {
-    if (req->token().empty() || req->token().size() > 128) return {};
-    auto ok = browsers_.Check(req->subject(), BrowserHash(req->token()));
+    auto ok = service_.CheckBrowser(req->subject(), req->token());
     if (!ok) return ok.error();
     resp->set_remembered(*ok);
     return {};
@@ -206,7 +195,7 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::ListBrowsers(grpc::CallbackServerConte
                                                        const v1::ListBrowsersRequest* req,
                                                        v1::ListBrowsersResponse* resp) {
   return rpc::ServeUnary(ctx, "ListBrowsers", [&]() -> Status {
-    auto list = browsers_.List(req->subject());
+    auto list = service_.ListBrowsers(req->subject());
     if (!list) return list.error();
     for (const auto& b : *list) {
       auto* p = resp->add_browsers();
@@ -223,7 +212,7 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::ForgetBrowsers(grpc::CallbackServerCon
                                                          const v1::ForgetBrowsersRequest* req,
                                                          v1::ForgetBrowsersResponse* resp) {
   return rpc::ServeUnary(ctx, "ForgetBrowsers", [&]() -> Status {
-    auto n = browsers_.Forget(req->subject(), req->id());
+    auto n = service_.ForgetBrowsers(req->subject(), req->id());
     if (!n) return n.error();
     resp->set_forgotten(*n);
     return {};
@@ -236,11 +225,6 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::ResetFactors(grpc::CallbackServerConte
   return rpc::ServeUnary(ctx, "ResetFactors", [&]() -> Status {
     auto n = service_.Reset(req->subject());
     if (!n) return n.error();
-    Audit({"admin.factors_reset", req->subject(), "", "", "", "",
-           {{"removed", std::to_string(*n)}}});
-    // A reset also forgets remembered browsers: the next sign-in starts from scratch.
-    auto forgotten = browsers_.Forget(req->subject(), "");
-    if (!forgotten) return forgotten.error();
     resp->set_removed(*n);
     return {};
   });
@@ -273,7 +257,7 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::StartDeliveryEnrolment(
     auto e = service_.StartDeliveryEnrolment(req->subject(), TypeName(req->type()),
                                              req->destination(), req->region());
     if (!e) return e.error();
-    resp->set_error(e->error);
+    ToProto(e->refusal, resp->mutable_refusal());
     resp->set_factor_id(e->factor_id);
     resp->set_label(e->label);
     return {};
@@ -286,13 +270,6 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::ConfirmDeliveryEnrolment(
   return rpc::ServeUnary(ctx, "ConfirmDeliveryEnrolment", [&]() -> Status {
     auto v = service_.ConfirmDeliveryEnrolment(req->subject(), req->factor_id(), req->code());
     if (!v) return v.error();
-    if (v->outcome == CodeOutcome::kVerified) {
-      Audit({"mfa.factor_added", req->subject(), "", "", "", "",
-             {{"type", "email_or_sms"}, {"factor_id", req->factor_id()}}});
-    } else {
-      Audit({"mfa.enrolment_failure", req->subject(), "", "", "", "",
-             {{"factor_id", req->factor_id()}}});
-    }
     resp->set_outcome(ToProto(v->outcome));
     resp->set_tries_left(v->tries_left);
     return {};
@@ -305,7 +282,7 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::SendCode(grpc::CallbackServerContext* 
   return rpc::ServeUnary(ctx, "SendCode", [&]() -> Status {
     auto r = service_.SendCode(req->challenge_id(), req->subject(), req->factor_id());
     if (!r) return r.error();
-    resp->set_error(r->error);
+    ToProto(r->refusal, resp->mutable_refusal());
     resp->set_label(r->label);
     return {};
   });
@@ -322,10 +299,6 @@ grpc::ServerUnaryReactor* MfaGrpcHandler::CodeStatus(grpc::CallbackServerContext
     resp->set_label(r->second);
     return {};
   });
-}
-
-void MfaGrpcHandler::Audit(audit::Event event) {
-  if (audit_ != nullptr) (void)audit_->Record(event);
 }
 
 grpc::ServerUnaryReactor* MfaGrpcHandler::ListAuditEvents(grpc::CallbackServerContext* ctx,

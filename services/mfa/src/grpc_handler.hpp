@@ -11,9 +11,10 @@ namespace idp::mfa {
 /// idp.mfa.v1.MfaService over MfaService: proto <-> domain, errors -> statuses.
 class MfaGrpcHandler final : public v1::MfaService::CallbackService {
  public:
-  /// `audit` records MFA outcomes and factor changes, and serves ListAuditEvents (null: neither).
-  MfaGrpcHandler(MfaService& service, BrowserStore& browsers, audit::AuditLog* audit = nullptr)
-      : service_(service), browsers_(browsers), audit_(audit) {}
+  /// Maps protos to `service`, which takes every decision and records the audit events;
+  /// `audit` serves ListAuditEvents (null: refused).
+  explicit MfaGrpcHandler(MfaService& service, audit::AuditLog* audit = nullptr)
+      : service_(service), audit_(audit) {}
 
   // v1::MfaService::CallbackService
   grpc::ServerUnaryReactor* ListFactors(grpc::CallbackServerContext* ctx,
@@ -70,11 +71,7 @@ class MfaGrpcHandler final : public v1::MfaService::CallbackService {
 
  private:
   MfaService& service_;
-  BrowserStore& browsers_;
   audit::AuditLog* audit_;
-
-  /// Records `event` when there is an audit log; a failure is logged and ignored.
-  void Audit(audit::Event event);
 };
 
 }  // namespace idp::mfa

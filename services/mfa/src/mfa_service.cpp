@@ -44,13 +44,26 @@ bool IsRecoveryShaped(const std::string& normalised) {
 }  // namespace
 
 MfaService::MfaService(FactorStore& factors, ChallengeStore& challenges, DeliveryClient& delivery,
-                       crypto::Aead master, const Clock& clock, MfaPolicy policy)
+                       BrowserStore& browsers, crypto::Aead master, const Clock& clock,
+                       MfaPolicy policy, audit::AuditLog* audit)
     : factors_(factors),
       challenges_(challenges),
       delivery_(delivery),
+      browsers_(browsers),
       master_(std::move(master)),
       clock_(clock),
-      policy_(std::move(policy)) {}
+      policy_(std::move(policy)),
+      audit_(audit) {}
+
+void MfaService::Audit(std::string event, const std::string& subject,
+                       std::vector<std::pair<std::string, std::string>> detail) {
+  if (audit_ == nullptr) return;
+  audit::Event e;
+  e.event = std::move(event);
+  e.subject = subject;
+  e.detail = std::move(detail);
+  (void)audit_->Record(e);
+}
 
 std::string MfaService::RecoveryHash(const std::string& subject, const std::string& code) {
   return crypto::Base64UrlEncode(crypto::Sha256("recovery:" + subject + ":" + NormaliseRecovery(code)));
@@ -83,6 +96,20 @@ Result<TotpEnrolment> MfaService::StartTotp(const std::string& subject, const st
 Result<CodeOutcome> MfaService::ConfirmTotp(const std::string& subject,
                                             const std::string& factor_id,
                                             const std::string& code) {
+  auto outcome = CheckTotpEnrolment(subject, factor_id, code);
+  if (!outcome) return outcome;
+  if (*outcome == CodeOutcome::kVerified) {
+    Audit("mfa.factor_added", subject, {{"type", "totp"}, {"factor_id", factor_id}});
+  } else {
+    Audit("mfa.enrolment_failure", subject,
+          {{"type", "totp"}, {"reason", *outcome == CodeOutcome::kMalformed ? "malformed" : "wrong_code"}});
+  }
+  return outcome;
+}
+
+Result<CodeOutcome> MfaService::CheckTotpEnrolment(const std::string& subject,
+                                                   const std::string& factor_id,
+                                                   const std::string& code) {
   if (!IsCodeShaped(code)) return CodeOutcome::kMalformed;
   auto list = factors_.List(subject);
   if (!list) return list.error();
@@ -102,7 +129,7 @@ Result<CodeOutcome> MfaService::ConfirmTotp(const std::string& subject,
   return NotFound("no pending authenticator app with that id");
 }
 
-Status MfaService::Remove(const std::string& subject, const std::string& factor_id) {
+Result<Refusal> MfaService::Remove(const std::string& subject, const std::string& factor_id) {
   std::string label;
   auto list = factors_.List(subject);
   if (!list) return list.error();
@@ -118,16 +145,15 @@ Status MfaService::Remove(const std::string& subject, const std::string& factor_
   }
   if (policy_.keep_two_methods && active_method && methods <= 2) {
     log::Info("factor removal refused: two methods kept", {{"subject", subject}});
-    return FailedPrecondition(
-        "You need at least two ways to verify it's you, so this one cannot be removed. Add "
-        "another method first, then remove this one.");
+    return Refused(RefusalReason::kKeepTwoMethods);
   }
   auto removed = factors_.Remove(subject, factor_id);
   if (!removed) return removed.error();
   if (!*removed) return NotFound("factor");
   log::Info("factor removed", {{"subject", subject}});
+  Audit("mfa.factor_removed", subject, {{"factor_id", factor_id}});
   NotifyChannels(subject, false, label, factor_id);
-  return {};
+  return Refusal{};
 }
 
 void MfaService::NotifyChannels(const std::string& subject, bool added,
@@ -175,6 +201,31 @@ Result<Verification> MfaService::Wrong(const std::string& challenge_id,
 Result<Verification> MfaService::Verify(const std::string& challenge_id,
                                         const std::string& subject, VerifyMethod method,
                                         const std::string& code) {
+  auto v = CheckCode(challenge_id, subject, method, code);
+  if (!v) return v;
+  const char* method_name = method == VerifyMethod::kTotp       ? "totp"
+                            : method == VerifyMethod::kRecovery ? "recovery_code"
+                                                                : "sent_code";
+  if (v->outcome == CodeOutcome::kVerified) {
+    Audit("mfa.success", subject, {{"method", method_name}, {"amr", v->amr}});
+    if (method == VerifyMethod::kRecovery) {
+      Audit("mfa.recovery_code_used", subject,
+            {{"codes_left", std::to_string(v->recovery_codes_left)}});
+    }
+  } else {
+    const char* reason = v->outcome == CodeOutcome::kWrong            ? "wrong_code"
+                         : v->outcome == CodeOutcome::kMalformed      ? "malformed"
+                         : v->outcome == CodeOutcome::kChallengeEnded ? "challenge_ended"
+                                                                      : "locked";
+    Audit("mfa.failure", subject,
+          {{"method", method_name}, {"reason", reason}, {"tries_left", std::to_string(v->tries_left)}});
+  }
+  return v;
+}
+
+Result<Verification> MfaService::CheckCode(const std::string& challenge_id,
+                                           const std::string& subject, VerifyMethod method,
+                                           const std::string& code) {
   const bool recovery = method == VerifyMethod::kRecovery;
   Verification v;
   const std::string normalised = NormaliseRecovery(code);
@@ -282,8 +333,8 @@ Result<DeliveryEnrolment> MfaService::StartDeliveryEnrolment(const std::string& 
   if (type == "email") {
     auto typed = NormaliseDestination(type, raw);
     if (!typed) return typed.error();
-    if (!typed->error.empty()) {
-      out.error = typed->error;
+    if (typed->value.empty()) {
+      out.refusal.reason = RefusalReason::kEmailMalformed;
       return out;
     }
     destination = typed->value;
@@ -296,11 +347,12 @@ Result<DeliveryEnrolment> MfaService::StartDeliveryEnrolment(const std::string& 
     options.allowed_regions = policy_.sms_countries;
     auto number = phone::Parse(raw, options);
     if (!number) {
-      out.error = number.error().problem == phone::Problem::kUnsupportedCountry
-                      ? "Text messages cannot be sent to numbers in " +
-                            phone::CountryInSentence(number.error().region) +
-                            ". Use the authenticator app or email instead."
-                      : number.error().message;
+      // A country outside the list is a rule of ours, not a fault of the number.
+      out.refusal.reason = number.error().problem == phone::Problem::kUnsupportedCountry
+                               ? RefusalReason::kSmsCountryNotAllowed
+                               : RefusalReason::kPhone;
+      out.refusal.phone = number.error().problem;
+      out.refusal.region = number.error().region;
       log::Info("mobile number refused", {{"subject", subject},
                                           {"region", number.error().region},
                                           {"problem", std::string(phone::ProblemName(number.error().problem))}});
@@ -318,8 +370,8 @@ Result<DeliveryEnrolment> MfaService::StartDeliveryEnrolment(const std::string& 
   const std::string code = NewCode();
   auto sent = SendTo(f, "enrol:" + f.id, CodePurpose::kVerifyAddress, code);
   if (!sent) return sent.error();
-  if (!sent->refusal.empty()) {
-    out.error = sent->refusal;  // nothing stored
+  if (sent->refusal) {
+    out.refusal = sent->refusal;  // nothing stored
     return out;
   }
   auto st = factors_.Insert(subject, f);
@@ -334,6 +386,19 @@ Result<DeliveryEnrolment> MfaService::StartDeliveryEnrolment(const std::string& 
 Result<Verification> MfaService::ConfirmDeliveryEnrolment(const std::string& subject,
                                                           const std::string& factor_id,
                                                           const std::string& code) {
+  auto v = CheckDeliveryEnrolment(subject, factor_id, code);
+  if (!v) return v;
+  if (v->outcome == CodeOutcome::kVerified) {
+    Audit("mfa.factor_added", subject, {{"type", "email_or_sms"}, {"factor_id", factor_id}});
+  } else {
+    Audit("mfa.enrolment_failure", subject, {{"factor_id", factor_id}});
+  }
+  return v;
+}
+
+Result<Verification> MfaService::CheckDeliveryEnrolment(const std::string& subject,
+                                                        const std::string& factor_id,
+                                                        const std::string& code) {
   Verification v;
   if (!IsCodeShaped(code)) {
     v.outcome = CodeOutcome::kMalformed;
@@ -380,12 +445,12 @@ Result<SentCodeResult> MfaService::SendCode(const std::string& challenge_id,
     auto sent = SendTo(f, "signin:" + challenge_id + ":" + crypto::RandomToken(8),
                        CodePurpose::kSignIn, code);
     if (!sent) return sent.error();
-    if (!sent->refusal.empty()) return SentCodeResult{sent->refusal, f.label};
+    if (sent->refusal) return SentCodeResult{sent->refusal, f.label};
     auto st = challenges_.SetCode(challenge_id, subject,
                                   {CodeHash(challenge_id, code), f.id,
                                    clock_.NowUnix() + 600, sent->message_id});
     if (!st) return st.error();
-    return SentCodeResult{"", f.label};
+    return SentCodeResult{Refusal{}, f.label};
   }
   return NotFound("no such email or SMS factor");
 }
@@ -421,6 +486,7 @@ Result<std::vector<std::string>> MfaService::GenerateRecoveryCodes(const std::st
   auto st = factors_.ReplaceRecoveryCodes(subject, hashes);
   if (!st) return st.error();
   log::Info("recovery codes generated", {{"subject", subject}});
+  Audit("mfa.recovery_codes_generated", subject, {{"count", std::to_string(codes.size())}});
   return codes;
 }
 
@@ -430,8 +496,43 @@ Result<int> MfaService::RecoveryCodesLeft(const std::string& subject) {
 
 Result<int> MfaService::Reset(const std::string& subject) {
   auto n = factors_.RemoveAll(subject);
-  if (n) log::Info("factors reset", {{"subject", subject}, {"removed", *n}});
+  if (!n) return n;
+  log::Info("factors reset", {{"subject", subject}, {"removed", *n}});
+  Audit("admin.factors_reset", subject, {{"removed", std::to_string(*n)}});
+  auto forgotten = browsers_.Forget(subject, "");
+  if (!forgotten) return forgotten.error();
   return n;
+}
+
+namespace {
+
+std::string BrowserHash(const std::string& token) {
+  return crypto::Base64UrlEncode(crypto::Sha256("browser:" + token));
+}
+
+}  // namespace
+
+Result<std::string> MfaService::RememberBrowser(const std::string& subject,
+                                                const std::string& label, int days) {
+  if (days < 1 || days > 365) return InvalidArgument("days must be 1 to 365");
+  std::string token = crypto::RandomToken(32);
+  auto st = browsers_.Add(subject, BrowserHash(token), label, std::chrono::hours(24) * days);
+  if (!st) return st.error();
+  log::Info("browser remembered", {{"subject", subject}});
+  return token;
+}
+
+Result<bool> MfaService::CheckBrowser(const std::string& subject, const std::string& token) {
+  if (token.empty() || token.size() > 128) return false;
+  return browsers_.Check(subject, BrowserHash(token));
+}
+
+Result<std::vector<BrowserRecord>> MfaService::ListBrowsers(const std::string& subject) {
+  return browsers_.List(subject);
+}
+
+Result<int> MfaService::ForgetBrowsers(const std::string& subject, const std::string& id) {
+  return browsers_.Forget(subject, id);
 }
 
 }  // namespace idp::mfa

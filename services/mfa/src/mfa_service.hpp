@@ -5,7 +5,9 @@
 #include "challenge_store.hpp"
 #include "delivery_client.hpp"
 #include "factor_store.hpp"
+#include "refusal.hpp"
 
+#include "idp/audit/audit.hpp"
 #include "idp/common/clock.hpp"
 #include "idp/crypto/crypto.hpp"
 
@@ -51,20 +53,24 @@ struct Verification {
 enum class VerifyMethod { kTotp, kRecovery, kSent };
 
 struct DeliveryEnrolment {
-  std::string error;  ///< the destination was refused (a sentence for the person)
+  Refusal refusal;  ///< the destination was refused, or delivery refused to send to it
   std::string factor_id;
   std::string label;
 };
 
 struct SentCodeResult {
-  std::string error;
+  Refusal refusal;  ///< delivery refused to send; the earlier code stays valid
   std::string label;
 };
 
+/// The second-factor domain: every decision about factors, challenges and remembered browsers,
+/// and the audit event each records (`audit`, when given; an audit failure never changes the
+/// outcome). The gRPC handler only maps protos to these calls.
 class MfaService {
  public:
   MfaService(FactorStore& factors, ChallengeStore& challenges, DeliveryClient& delivery,
-             crypto::Aead master, const Clock& clock, MfaPolicy policy);
+             BrowserStore& browsers, crypto::Aead master, const Clock& clock, MfaPolicy policy,
+             audit::AuditLog* audit = nullptr);
 
   [[nodiscard]] Result<std::vector<FactorRecord>> List(const std::string& subject);
   /// A pending authenticator-app factor with a new 160-bit seed (RFC 4226 §4 R6).
@@ -75,9 +81,9 @@ class MfaService {
   [[nodiscard]] Result<CodeOutcome> ConfirmTotp(const std::string& subject,
                                                 const std::string& factor_id,
                                                 const std::string& code);
-  /// Removes a factor; with keep_two_methods, kFailedPrecondition (a sentence for the person)
-  /// when it is an active method and the person has no more than two.
-  [[nodiscard]] Status Remove(const std::string& subject, const std::string& factor_id);
+  /// Removes a factor; with keep_two_methods, refuses (kKeepTwoMethods, nothing changed) when
+  /// it is an active method and the person has no more than two. kNotFound: no such factor.
+  [[nodiscard]] Result<Refusal> Remove(const std::string& subject, const std::string& factor_id);
   [[nodiscard]] Result<std::string> StartChallenge(const std::string& subject);
   /// Checks an authenticator-app code (`recovery` false) or a recovery code against the
   /// challenge; wrong codes count against the challenge and the person.
@@ -107,7 +113,19 @@ class MfaService {
   /// Ten new single-use codes ("xxxxx-xxxxx"); the old ones stop working.
   [[nodiscard]] Result<std::vector<std::string>> GenerateRecoveryCodes(const std::string& subject);
   [[nodiscard]] Result<int> RecoveryCodesLeft(const std::string& subject);
+  /// The help desk's reset after a lost phone: every factor removed and every remembered
+  /// browser forgotten, so the next sign-in starts from scratch; returns the factors removed.
   [[nodiscard]] Result<int> Reset(const std::string& subject);
+
+  /// "Remember this browser" for `days` (1 to 365): the token for the browser's cookie (256
+  /// bits); only its hash is stored.
+  [[nodiscard]] Result<std::string> RememberBrowser(const std::string& subject,
+                                                    const std::string& label, int days);
+  /// True when `token` is a live remembered browser of `subject` (a malformed token: false).
+  [[nodiscard]] Result<bool> CheckBrowser(const std::string& subject, const std::string& token);
+  [[nodiscard]] Result<std::vector<BrowserRecord>> ListBrowsers(const std::string& subject);
+  /// Forgets one remembered browser (`id`) or all (empty id); returns how many.
+  [[nodiscard]] Result<int> ForgetBrowsers(const std::string& subject, const std::string& id);
 
   /// The stored hash of a sent code, bound to its challenge or pending factor.
   static std::string CodeHash(const std::string& context, const std::string& code);
@@ -116,6 +134,16 @@ class MfaService {
 
  private:
   Result<Verification> Wrong(const std::string& challenge_id, const std::string& subject);
+  Result<CodeOutcome> CheckTotpEnrolment(const std::string& subject, const std::string& factor_id,
+                                         const std::string& code);
+  Result<Verification> CheckCode(const std::string& challenge_id, const std::string& subject,
+                                 VerifyMethod method, const std::string& code);
+  Result<Verification> CheckDeliveryEnrolment(const std::string& subject,
+                                              const std::string& factor_id,
+                                              const std::string& code);
+  /// Records `event` about `subject` in the audit log, when there is one.
+  void Audit(std::string event, const std::string& subject,
+             std::vector<std::pair<std::string, std::string>> detail = {});
 
   /// Tells every active email and SMS factor of the person, other than `except_id`, that
   /// `factor_name` was added or removed (SECURITY §48). Best effort: a failure is logged.
@@ -128,9 +156,11 @@ class MfaService {
   FactorStore& factors_;
   ChallengeStore& challenges_;
   DeliveryClient& delivery_;
+  BrowserStore& browsers_;
   crypto::Aead master_;
   const Clock& clock_;
   MfaPolicy policy_;
+  audit::AuditLog* audit_;
 };
 
 }  // namespace idp::mfa

@@ -11,14 +11,12 @@ TEST_CASE("email destinations are lower-cased and checked", "[mfa][destination]"
   auto ok = NormaliseDestination("email", "Alice.Smith+MFA@Example.COM");
   REQUIRE(ok.has_value());
   CHECK(ok->value == "alice.smith+mfa@example.com");
-  CHECK(ok->error.empty());
   for (const char* bad : {"alice", "@example.com", "a@b", "a@example.com.", "a@@example.com",
                           "a b@example.com", "<a@example.com>", "a@example.com,b@example.com"}) {
     CAPTURE(bad);
     auto refused = NormaliseDestination("email", bad);
     REQUIRE(refused.has_value());
     CHECK(refused->value.empty());
-    CHECK(refused->error == "Enter an email address, like name@example.com.");
   }
 }
 
@@ -32,8 +30,6 @@ TEST_CASE("phone destinations drop separators and must be E.164", "[mfa][destina
     auto refused = NormaliseDestination("sms", bad);
     REQUIRE(refused.has_value());
     CHECK(refused->value.empty());
-    CHECK(refused->error ==
-          "Enter your mobile number with its country code, like +31 6 12345678.");
   }
   CHECK(NormaliseDestination("fax", "+31612345678").error().code ==
         idp::ErrorCode::kInvalidArgument);

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace idp;
 using namespace idp::mfa;
 
@@ -60,7 +62,7 @@ class RecordingDelivery final : public DeliveryClient {
   }
   std::vector<std::string> notices;
   std::vector<std::pair<std::string, std::string>> sent;
-  std::string refuse;
+  Refusal refuse;
 };
 
 struct Fixture {
@@ -69,8 +71,10 @@ struct Fixture {
         redis(RedisFromEnv()),
         factors(pool),
         challenges(redis, std::chrono::seconds(600)),
-        service(factors, challenges, delivery, crypto::Aead::FromKey(std::string(32, 'm')).value(),
-                clock, {}) {
+        browsers(pool),
+        audit(pool, "mfa"),
+        service(factors, challenges, delivery, browsers,
+                crypto::Aead::FromKey(std::string(32, 'm')).value(), clock, {}, &audit) {
     crypto::Init();
     REQUIRE(store::Migrate(pool, Migrations()).value() >= 2);
   }
@@ -93,6 +97,8 @@ struct Fixture {
   store::RedisClient redis;
   PgFactorStore factors;
   ChallengeStore challenges;
+  BrowserStore browsers;
+  audit::AuditLog audit;
   RecordingDelivery delivery;
   MfaService service;
   std::string subject = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
@@ -181,12 +187,12 @@ TEST_CASE("recovery codes work once each and are replaced by a new set", "[mfa]"
 TEST_CASE("email codes: enrolment by a code and only the newest sign-in code is valid", "[mfa]") {
   Fixture f;
   auto bad = f.service.StartDeliveryEnrolment(f.subject, "email", "not an address").value();
-  CHECK_FALSE(bad.error.empty());
+  CHECK(bad.refusal.reason == RefusalReason::kEmailMalformed);
   CHECK(f.delivery.sent.empty());
   CHECK(f.service.List(f.subject).value().empty());  // nothing half-created
 
   auto e = f.service.StartDeliveryEnrolment(f.subject, "email", "Alice@Example.com").value();
-  REQUIRE(e.error.empty());
+  REQUIRE_FALSE(e.refusal);
   CHECK(e.label.rfind("a", 0) == 0);
   CHECK(e.label.find("@example.com") != std::string::npos);
   REQUIRE(f.delivery.sent.size() == 1);
@@ -206,9 +212,9 @@ TEST_CASE("email codes: enrolment by a code and only the newest sign-in code is 
   CHECK(f.delivery.notices[0] == "alice@example.com +Phone");
 
   auto c = f.service.StartChallenge(f.subject).value();
-  REQUIRE(f.service.SendCode(c, f.subject, e.factor_id).value().error.empty());
+  REQUIRE_FALSE(f.service.SendCode(c, f.subject, e.factor_id).value().refusal);
   auto first = f.delivery.sent.back().second;
-  REQUIRE(f.service.SendCode(c, f.subject, e.factor_id).value().error.empty());
+  REQUIRE_FALSE(f.service.SendCode(c, f.subject, e.factor_id).value().refusal);
   auto second = f.delivery.sent.back().second;
   if (first != second) {
     CHECK(f.service.Verify(c, f.subject, VerifyMethod::kSent, first).value().outcome ==
@@ -220,55 +226,62 @@ TEST_CASE("email codes: enrolment by a code and only the newest sign-in code is 
 
   // An expired code is refused.
   auto c2 = f.service.StartChallenge(f.subject).value();
-  REQUIRE(f.service.SendCode(c2, f.subject, e.factor_id).value().error.empty());
+  REQUIRE_FALSE(f.service.SendCode(c2, f.subject, e.factor_id).value().refusal);
   auto late = f.delivery.sent.back().second;
   f.clock.Advance(std::chrono::seconds(601));
   CHECK(f.service.Verify(c2, f.subject, VerifyMethod::kSent, late).value().outcome ==
         CodeOutcome::kWrong);
   // A refusal by delivery is passed on and stores nothing.
-  f.delivery.refuse = "Codes by text message cannot be sent right now. Use another method.";
+  f.delivery.refuse = Refused(RefusalReason::kSmsUnavailable);
   auto refused = f.service.StartDeliveryEnrolment(f.subject, "sms", "+31 6 12345678").value();
-  CHECK(refused.error == f.delivery.refuse);
+  CHECK(refused.refusal.reason == RefusalReason::kSmsUnavailable);
   CHECK(f.service.List(f.subject).value().size() == 2);
 }
 
-TEST_CASE("mobile numbers are parsed by libphonenumber and refused with a clear message", "[mfa]") {
+TEST_CASE("mobile numbers are parsed by libphonenumber and refused with the reason", "[mfa]") {
   Fixture f;
   MfaPolicy policy;
   policy.default_phone_region = "NL";
   policy.sms_countries = {"NL", "US"};
-  MfaService service(f.factors, f.challenges, f.delivery,
+  MfaService service(f.factors, f.challenges, f.delivery, f.browsers,
                      crypto::Aead::FromKey(std::string(32, 'm')).value(), f.clock, policy);
   // Refused before anything is sent or stored.
-  const std::pair<const char*, const char*> bad[] = {
-      {"06 1234abcd", "A phone number has no letters"},
-      {"06 1234", "That number is too short"},
-      {"+999 123 456 789", "There is no country with that code"},
-      {"020 123 4567", "That is a landline number in the Netherlands"},
-      {"+55 11 91234 5678",
-       "Text messages cannot be sent to numbers in Brazil. Use the authenticator app or email "
-       "instead."},
-      {"", "Enter your mobile number."},
+  struct Bad {
+    const char* typed;
+    RefusalReason reason;
+    phone::Problem problem;
+    const char* region;
   };
-  for (const auto& [typed, message] : bad) {
-    INFO(typed);
-    auto e = service.StartDeliveryEnrolment(f.subject, "sms", typed).value();
-    CHECK(e.error.rfind(message, 0) == 0);
+  const Bad bad[] = {
+      {"06 1234abcd", RefusalReason::kPhone, phone::Problem::kLetters, ""},
+      {"06 1234", RefusalReason::kPhone, phone::Problem::kTooShort, "NL"},
+      {"+999 123 456 789", RefusalReason::kPhone, phone::Problem::kUnknownCountryCode, ""},
+      {"020 123 4567", RefusalReason::kPhone, phone::Problem::kNotMobile, "NL"},
+      {"+55 11 91234 5678", RefusalReason::kSmsCountryNotAllowed,
+       phone::Problem::kUnsupportedCountry, "BR"},
+      {"", RefusalReason::kPhone, phone::Problem::kEmpty, ""},
+  };
+  for (const auto& b : bad) {
+    INFO(b.typed);
+    auto e = service.StartDeliveryEnrolment(f.subject, "sms", b.typed).value();
+    CHECK(e.refusal.reason == b.reason);
+    CHECK(e.refusal.phone == b.problem);
+    CHECK(e.refusal.region == b.region);
     CHECK(e.factor_id.empty());
   }
   CHECK(f.delivery.sent.empty());
   CHECK(f.service.List(f.subject).value().empty());
   // Without a default region, a national number needs its country.
   auto no_region = f.service.StartDeliveryEnrolment(f.subject, "sms", "06 12345678").value();
-  CHECK(no_region.error.rfind("Start the number with +", 0) == 0);
+  CHECK(no_region.refusal.phone == phone::Problem::kNoCountry);
   // National format with the default region, or with the region the person chose.
   auto e = service.StartDeliveryEnrolment(f.subject, "sms", "06-1234 5678").value();
-  REQUIRE(e.error.empty());
+  REQUIRE_FALSE(e.refusal);
   CHECK(e.label == "+31 \u2022\u2022\u2022 \u2022\u2022\u2022 78");
   REQUIRE(f.delivery.sent.size() == 1);
   CHECK(f.delivery.sent[0].first == "+31612345678");
   auto us = service.StartDeliveryEnrolment(f.subject, "sms", "(202) 555-0143", "US").value();
-  REQUIRE(us.error.empty());
+  REQUIRE_FALSE(us.refusal);
   CHECK(f.delivery.sent.back().first == "+12025550143");
   CHECK(f.service.List(f.subject).value().size() == 2);  // both pending
 }
@@ -277,7 +290,7 @@ TEST_CASE("with keep_two_methods the second-to-last method cannot be removed", "
   Fixture f;
   MfaPolicy policy;
   policy.keep_two_methods = true;
-  MfaService service(f.factors, f.challenges, f.delivery,
+  MfaService service(f.factors, f.challenges, f.delivery, f.browsers,
                      crypto::Aead::FromKey(std::string(32, 'm')).value(), f.clock, policy);
   f.Enrol();
   f.clock.Advance(std::chrono::seconds(60));
@@ -285,19 +298,43 @@ TEST_CASE("with keep_two_methods the second-to-last method cannot be removed", "
   auto list = f.service.List(f.subject).value();
   REQUIRE(list.size() == 2);
   auto refused = service.Remove(f.subject, list[0].id);
-  REQUIRE_FALSE(refused.has_value());
-  CHECK(refused.error().code == ErrorCode::kFailedPrecondition);
-  CHECK(refused.error().message.rfind("You need at least two ways", 0) == 0);
+  REQUIRE(refused.has_value());
+  CHECK(refused->reason == RefusalReason::kKeepTwoMethods);
   CHECK(f.service.List(f.subject).value().size() == 2);
   // A pending factor can always go; with a third method, one of three can too.
   auto pending = service.StartTotp(f.subject, "Tablet", "alice").value();
-  REQUIRE(service.Remove(f.subject, pending.factor_id).has_value());
+  REQUIRE_FALSE(service.Remove(f.subject, pending.factor_id).value());
   f.clock.Advance(std::chrono::seconds(60));
   f.Enrol();
-  REQUIRE(service.Remove(f.subject, list[0].id).has_value());
+  REQUIRE_FALSE(service.Remove(f.subject, list[0].id).value());
   CHECK(f.service.List(f.subject).value().size() == 2);
-  CHECK_FALSE(service.Remove(f.subject, list[1].id).has_value());
+  CHECK(service.Remove(f.subject, list[1].id).value().reason == RefusalReason::kKeepTwoMethods);
   // Without the policy (the default) the same removal goes through.
-  REQUIRE(f.service.Remove(f.subject, list[1].id).has_value());
+  REQUIRE_FALSE(f.service.Remove(f.subject, list[1].id).value());
   CHECK(f.service.List(f.subject).value().size() == 1);
+}
+
+TEST_CASE("the domain records its audit events; a reset also forgets remembered browsers", "[mfa]") {
+  Fixture f;
+  f.Enrol();
+  auto challenge = f.service.StartChallenge(f.subject).value();
+  CHECK(f.Totp(challenge, "000000").outcome == CodeOutcome::kWrong);
+  auto token = f.service.RememberBrowser(f.subject, "Firefox", 30).value();
+  CHECK(token.size() >= 43);
+  CHECK(f.service.CheckBrowser(f.subject, token).value());
+  CHECK_FALSE(f.service.CheckBrowser(f.subject, token + "x").value());
+  CHECK_FALSE(f.service.RememberBrowser(f.subject, "Firefox", 0).has_value());
+
+  CHECK(f.service.Reset(f.subject).value() >= 1);
+  CHECK_FALSE(f.service.CheckBrowser(f.subject, token).value());
+  CHECK(f.service.List(f.subject).value().empty());
+
+  audit::Query q;
+  q.subject = f.subject;
+  std::vector<std::string> events;
+  for (const auto& row : f.audit.List(q).value()) events.push_back(row.event);
+  for (const char* e : {"mfa.factor_added", "mfa.enrolment_failure", "mfa.failure", "admin.factors_reset"}) {
+    INFO(e);
+    CHECK(std::find(events.begin(), events.end(), e) != events.end());
+  }
 }

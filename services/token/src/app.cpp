@@ -68,15 +68,17 @@ int RunApp(const Config& config) {
   PgGrantStore grants(pool);
   TokenService service(clients, codes, grants, keys, clock, tc);
   audit::AuditLog audit_log(pool, "token");
-  service.SetAuditLog(&audit_log);
-  // Clients declared in the file are applied before serving, so the first request sees them.
+  // Clients declared in the file are applied before serving, so the first request sees them;
+  // before the audit log is set, so that a start does not audit them as an admin's change.
   auto configured = ClientsFromConfig(config);
   if (!configured) throw std::runtime_error(configured.error().message);
   auto seeded = ApplyConfiguredClients(service, *configured);
   if (!seeded) throw std::runtime_error(seeded.error().message);
   if (*seeded) log::Info("configured clients applied", {{"count", *seeded}});
+  service.SetAuditLog(&audit_log);
   HttpLogoutNotifier notifier(keys, tc.issuer);
-  TokenGrpcHandler handler(service, keys, notifier, &audit_log);
+  service.SetLogoutNotifier(&notifier);
+  TokenGrpcHandler handler(service, &audit_log);
   store::ExportPoolMetrics(registry, {{"postgres", [&pool] { return pool.Stats(); }},
                                       {"redis", [&redis] { return redis.Stats(); }}});
   rpc::ServerOptions options{config.GetString("token.listen", "127.0.0.1:7004")};

@@ -128,9 +128,6 @@ grpc::ServerUnaryReactor* TokenGrpcHandler::CreateClient(grpc::CallbackServerCon
     if (!saved) return saved.error();
     ToProto(saved->first, resp->mutable_client());
     resp->set_client_secret(saved->second);
-    log::Info("client saved", {{"client_id", saved->first.client_id}});
-    service_.Audit({"admin.client_saved", "", saved->first.client_id, "", "", "",
-                    {{"upsert", req->upsert() ? "true" : "false"}}});
     return {};
   });
 }
@@ -260,23 +257,10 @@ grpc::ServerUnaryReactor* TokenGrpcHandler::RevokeSession(grpc::CallbackServerCo
                                                           const v1::RevokeSessionRequest* req,
                                                           v1::RevokeSessionResponse* resp) {
   return rpc::ServeUnary(ctx, "RevokeSession", [&]() -> Status {
-    if (req->sid().empty()) return InvalidArgument("sid is required");
-    auto clients = service_.RevokeSession(req->sid());
-    if (!clients) return clients.error();
-    resp->set_revoked(static_cast<int>(clients->size()));
-    int notified = 0;
-    for (const auto& c : *clients) {
-      if (c.backchannel_logout_uri.empty()) continue;
-      notifier_.Notify(c, req->subject(), req->sid());
-      ++notified;
-    }
-    resp->set_notified(notified);
-    if (req->by_admin()) {
-      service_.Audit({"admin.session_revoked", req->subject(), "", "", "", "",
-                      {{"sid", req->sid()},
-                       {"grants_revoked", std::to_string(clients->size())},
-                       {"clients_notified", std::to_string(notified)}}});
-    }
+    auto ended = service_.EndSession(req->sid(), req->subject(), req->by_admin());
+    if (!ended) return ended.error();
+    resp->set_revoked(ended->revoked);
+    resp->set_notified(ended->notified);
     return {};
   });
 }
@@ -301,13 +285,10 @@ grpc::ServerUnaryReactor* TokenGrpcHandler::RotateKeys(grpc::CallbackServerConte
   return rpc::ServeUnary(ctx, "RotateKeys", [&]() -> Status {
     auto alg = jose::ParseAlg(req->alg());
     if (!alg) return InvalidArgument("alg must be RS256, ES256 or EdDSA");
-    auto rotated = keys_.Rotate(*alg);
+    auto rotated = service_.RotateKeys(*alg);
     if (!rotated) return rotated.error();
     resp->set_new_kid(rotated->first);
     resp->set_retired_kid(rotated->second);
-    service_.Audit({"admin.key_rotated", "", "", "", "", "",
-                    {{"alg", req->alg()}, {"new_kid", rotated->first},
-                     {"retired_kid", rotated->second}}});
     return {};
   });
 }
@@ -331,9 +312,6 @@ grpc::ServerUnaryReactor* TokenGrpcHandler::GrantConsent(grpc::CallbackServerCon
     auto scope = service_.GrantConsent(req->subject(), req->client_id(), req->scope());
     if (!scope) return scope.error();
     resp->set_scope(*scope);
-    log::Info("consent granted", {{"client_id", req->client_id()}, {"subject", req->subject()}});
-    service_.Audit({"consent.granted", req->subject(), req->client_id(), "", "", "",
-                    {{"scope", *scope}}});
     return {};
   });
 }

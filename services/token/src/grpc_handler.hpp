@@ -1,6 +1,5 @@
 #pragma once
 
-#include "logout_notifier.hpp"
 #include "token_service.hpp"
 
 #include "idp/token/v1/token.grpc.pb.h"
@@ -10,10 +9,10 @@ namespace idp::token {
 /// idp.token.v1.TokenService over TokenService: proto <-> domain, errors -> statuses.
 class TokenGrpcHandler final : public v1::TokenService::CallbackService {
  public:
+  /// Maps protos to `service`, which takes every decision and records the audit events;
   /// `audit` serves ListAuditEvents (null: the RPC answers FAILED_PRECONDITION).
-  TokenGrpcHandler(TokenService& service, KeyRing& keys, LogoutNotifier& notifier,
-                   audit::AuditLog* audit = nullptr)
-      : service_(service), keys_(keys), notifier_(notifier), audit_(audit) {}
+  explicit TokenGrpcHandler(TokenService& service, audit::AuditLog* audit = nullptr)
+      : service_(service), audit_(audit) {}
 
   // v1::TokenService::CallbackService
   grpc::ServerUnaryReactor* ListAuditEvents(grpc::CallbackServerContext* ctx,
@@ -72,8 +71,6 @@ class TokenGrpcHandler final : public v1::TokenService::CallbackService {
 
  private:
   TokenService& service_;
-  KeyRing& keys_;
-  LogoutNotifier& notifier_;
   audit::AuditLog* audit_;
 };
 

@@ -159,6 +159,12 @@ Result<std::pair<ClientRecord, std::string>> TokenService::SaveClient(ClientReco
   }
   auto saved = clients_.Save(c, upsert);
   if (!saved) return saved.error();
+  log::Info("client saved", {{"client_id", saved->client_id}});
+  audit::Event e;
+  e.event = "admin.client_saved";
+  e.client_id = saved->client_id;
+  e.detail = {{"upsert", upsert ? "true" : "false"}};
+  Audit(std::move(e));
   return std::make_pair(std::move(*saved), std::move(secret));
 }
 
@@ -208,7 +214,16 @@ Result<std::string> TokenService::GrantConsent(const std::string& subject,
   }
   auto normalised = oauth::JoinScope(oauth::ParseScope(scope));
   if (normalised.empty()) return InvalidArgument("scope is required");
-  return clients_.AddConsent(subject, client_id, normalised);
+  auto approved = clients_.AddConsent(subject, client_id, normalised);
+  if (!approved) return approved;
+  log::Info("consent granted", {{"client_id", client_id}, {"subject", subject}});
+  audit::Event e;
+  e.event = "consent.granted";
+  e.subject = subject;
+  e.client_id = client_id;
+  e.detail = {{"scope", *approved}};
+  Audit(std::move(e));
+  return approved;
 }
 
 Result<int> TokenService::RevokeConsent(const std::string& subject, const std::string& client_id) {
@@ -610,6 +625,43 @@ Result<std::vector<ClientRecord>> TokenService::RevokeSession(const std::string&
     if (c && *c) out.push_back(std::move(**c));
   }
   return out;
+}
+
+Result<TokenService::SessionEnded> TokenService::EndSession(const std::string& sid,
+                                                            const std::string& subject,
+                                                            bool by_admin) {
+  if (sid.empty()) return InvalidArgument("sid is required");
+  auto clients = RevokeSession(sid);
+  if (!clients) return clients.error();
+  SessionEnded ended;
+  ended.revoked = static_cast<int>(clients->size());
+  for (const auto& c : *clients) {
+    if (c.backchannel_logout_uri.empty() || notifier_ == nullptr) continue;
+    notifier_->Notify(c, subject, sid);
+    ++ended.notified;
+  }
+  if (by_admin) {
+    audit::Event e;
+    e.event = "admin.session_revoked";
+    e.subject = subject;
+    e.detail = {{"sid", sid},
+                {"grants_revoked", std::to_string(ended.revoked)},
+                {"clients_notified", std::to_string(ended.notified)}};
+    Audit(std::move(e));
+  }
+  return ended;
+}
+
+Result<std::pair<std::string, std::string>> TokenService::RotateKeys(jose::Alg alg) {
+  auto rotated = keys_.Rotate(alg);
+  if (!rotated) return rotated;
+  audit::Event e;
+  e.event = "admin.key_rotated";
+  e.detail = {{"alg", std::string(jose::AlgName(alg))},
+              {"new_kid", rotated->first},
+              {"retired_kid", rotated->second}};
+  Audit(std::move(e));
+  return rotated;
 }
 
 Result<Tokens> TokenService::Mint(const ClientRecord& client, const Grant& grant,

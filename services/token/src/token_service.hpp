@@ -8,6 +8,7 @@
 #include "code_store.hpp"
 #include "grant_store.hpp"
 #include "key_ring.hpp"
+#include "logout_notifier.hpp"
 
 #include "idp/common/clock.hpp"
 #include "idp/oauth/oauth.hpp"
@@ -90,6 +91,9 @@ class TokenService {
   /// Records refresh-token and code reuse there from now on (null: not recorded). The log must
   /// outlive this service. Not thread-safe: call before serving.
   void SetAuditLog(audit::AuditLog* log) { audit_ = log; }
+  /// Sends back-channel logout through `notifier` when a session ends (null: none sent). It
+  /// must outlive this service. Not thread-safe: call before serving.
+  void SetLogoutNotifier(LogoutNotifier* notifier) { notifier_ = notifier; }
   /// Records `event` when an audit log is set; a failure is logged and ignored (AuditLog).
   void Audit(audit::Event event);
 
@@ -133,6 +137,18 @@ class TokenService {
   [[nodiscard]] Result<int> RevokeConsent(const std::string& subject, const std::string& client_id);
   /// Revokes every grant of SSO session `sid` (sign-out); returns the clients involved.
   [[nodiscard]] Result<std::vector<ClientRecord>> RevokeSession(const std::string& sid);
+  struct SessionEnded {
+    int revoked = 0;   ///< grants revoked
+    int notified = 0;  ///< clients sent a back-channel logout token
+  };
+  /// Ends SSO session `sid` of `subject`: its grants revoked, a logout token queued for each
+  /// of its clients with a back-channel logout URI, and, when an administrator ended it
+  /// (`by_admin`), an audit row. kInvalidArgument without `sid`.
+  [[nodiscard]] Result<SessionEnded> EndSession(const std::string& sid, const std::string& subject,
+                                                bool by_admin);
+  /// A new signing key for `alg`, the old one retired (still published): the new and the
+  /// retired kid. Audited.
+  [[nodiscard]] Result<std::pair<std::string, std::string>> RotateKeys(jose::Alg alg);
   struct IdTokenHint {
     std::string subject;
     std::string client_id;
@@ -169,6 +185,7 @@ class TokenService {
   const Clock& clock_;
   TokenConfig config_;
   audit::AuditLog* audit_ = nullptr;
+  LogoutNotifier* notifier_ = nullptr;
 };
 
 }  // namespace idp::token

@@ -1,4 +1,4 @@
-#include "upstreams.hpp"
+#include "clients/grpc_clients.hpp"
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "idp/auth/v1/auth.grpc.pb.h"
@@ -14,7 +14,7 @@ namespace idp::gateway {
 
 using HealthStub = grpc::health::v1::Health::Stub;
 
-struct Upstreams::Stubs {
+struct GrpcClients::Stubs {
   std::unique_ptr<auth::v1::AuthService::Stub> auth;
   std::unique_ptr<mfa::v1::MfaService::Stub> mfa;
   std::unique_ptr<token::v1::TokenService::Stub> token;
@@ -50,7 +50,7 @@ struct Upstreams::Stubs {
   }
 };
 
-Upstreams::Upstreams(const UpstreamTargets& t, rpc::CallMetrics* metrics)
+GrpcClients::GrpcClients(const UpstreamTargets& t, rpc::CallMetrics* metrics)
     : stubs_(std::make_unique<Stubs>()) {
   stubs_->client_ttl = t.client_cache_ttl;
   const rpc::ChannelOptions options{nullptr, metrics};
@@ -67,7 +67,7 @@ Upstreams::Upstreams(const UpstreamTargets& t, rpc::CallMetrics* metrics)
   stubs_->health["token"] = grpc::health::v1::Health::NewStub(token);
 }
 
-Upstreams::~Upstreams() = default;
+GrpcClients::~GrpcClients() = default;
 
 // One line per RPC: the callback-API call wrapped as an awaitable (libs/rpc/async_call.hpp).
 // The start lambda is a named local so that no non-trivial temporary sits in the co_await.
@@ -79,102 +79,102 @@ Upstreams::~Upstreams() = default;
   auto result = co_await rpc::AsyncUnary<std::decay_t<decltype(req)>, Resp>(req, start, rid); \
   co_return result
 
-Awaitable<Result<auth::v1::VerifyPasswordResponse>> Upstreams::VerifyPassword(
+Awaitable<Result<auth::v1::VerifyPasswordResponse>> GrpcClients::VerifyPassword(
     const rpc::Caller& rid, const auth::v1::VerifyPasswordRequest& req) {
   IDP_UNARY(auth, VerifyPassword, auth::v1::VerifyPasswordResponse, req);
 }
 
-Awaitable<Result<auth::v1::GetUserResponse>> Upstreams::GetUser(const rpc::Caller& rid,
+Awaitable<Result<auth::v1::GetUserResponse>> GrpcClients::GetUser(const rpc::Caller& rid,
                                                                 const std::string& subject) {
   auth::v1::GetUserRequest req;
   req.set_subject(subject);
   IDP_UNARY(auth, GetUser, auth::v1::GetUserResponse, req);
 }
 
-Awaitable<Result<mfa::v1::ListFactorsResponse>> Upstreams::ListFactors(const rpc::Caller& rid,
+Awaitable<Result<mfa::v1::ListFactorsResponse>> GrpcClients::ListFactors(const rpc::Caller& rid,
                                                                        const std::string& subject) {
   mfa::v1::ListFactorsRequest req;
   req.set_subject(subject);
   IDP_UNARY(mfa, ListFactors, mfa::v1::ListFactorsResponse, req);
 }
 
-Awaitable<Result<mfa::v1::StartTotpEnrolmentResponse>> Upstreams::StartTotpEnrolment(
+Awaitable<Result<mfa::v1::StartTotpEnrolmentResponse>> GrpcClients::StartTotpEnrolment(
     const rpc::Caller& rid, const mfa::v1::StartTotpEnrolmentRequest& req) {
   IDP_UNARY(mfa, StartTotpEnrolment, mfa::v1::StartTotpEnrolmentResponse, req);
 }
 
-Awaitable<Result<mfa::v1::ConfirmTotpEnrolmentResponse>> Upstreams::ConfirmTotpEnrolment(
+Awaitable<Result<mfa::v1::ConfirmTotpEnrolmentResponse>> GrpcClients::ConfirmTotpEnrolment(
     const rpc::Caller& rid, const mfa::v1::ConfirmTotpEnrolmentRequest& req) {
   IDP_UNARY(mfa, ConfirmTotpEnrolment, mfa::v1::ConfirmTotpEnrolmentResponse, req);
 }
 
-Awaitable<Result<mfa::v1::RemoveFactorResponse>> Upstreams::RemoveFactor(
+Awaitable<Result<mfa::v1::RemoveFactorResponse>> GrpcClients::RemoveFactor(
     const rpc::Caller& rid, const mfa::v1::RemoveFactorRequest& req) {
   IDP_UNARY(mfa, RemoveFactor, mfa::v1::RemoveFactorResponse, req);
 }
 
-Awaitable<Result<mfa::v1::StartChallengeResponse>> Upstreams::StartChallenge(
+Awaitable<Result<mfa::v1::StartChallengeResponse>> GrpcClients::StartChallenge(
     const rpc::Caller& rid, const std::string& subject) {
   mfa::v1::StartChallengeRequest req;
   req.set_subject(subject);
   IDP_UNARY(mfa, StartChallenge, mfa::v1::StartChallengeResponse, req);
 }
 
-Awaitable<Result<mfa::v1::VerifyCodeResponse>> Upstreams::VerifyCode(
+Awaitable<Result<mfa::v1::VerifyCodeResponse>> GrpcClients::VerifyCode(
     const rpc::Caller& rid, const mfa::v1::VerifyCodeRequest& req) {
   IDP_UNARY(mfa, VerifyCode, mfa::v1::VerifyCodeResponse, req);
 }
 
-Awaitable<Result<mfa::v1::GenerateRecoveryCodesResponse>> Upstreams::GenerateRecoveryCodes(
+Awaitable<Result<mfa::v1::GenerateRecoveryCodesResponse>> GrpcClients::GenerateRecoveryCodes(
     const rpc::Caller& rid, const std::string& subject) {
   mfa::v1::GenerateRecoveryCodesRequest req;
   req.set_subject(subject);
   IDP_UNARY(mfa, GenerateRecoveryCodes, mfa::v1::GenerateRecoveryCodesResponse, req);
 }
 
-Awaitable<Result<mfa::v1::StartDeliveryEnrolmentResponse>> Upstreams::StartDeliveryEnrolment(
+Awaitable<Result<mfa::v1::StartDeliveryEnrolmentResponse>> GrpcClients::StartDeliveryEnrolment(
     const rpc::Caller& rid, const mfa::v1::StartDeliveryEnrolmentRequest& req) {
   IDP_UNARY(mfa, StartDeliveryEnrolment, mfa::v1::StartDeliveryEnrolmentResponse, req);
 }
 
-Awaitable<Result<mfa::v1::ConfirmDeliveryEnrolmentResponse>> Upstreams::ConfirmDeliveryEnrolment(
+Awaitable<Result<mfa::v1::ConfirmDeliveryEnrolmentResponse>> GrpcClients::ConfirmDeliveryEnrolment(
     const rpc::Caller& rid, const mfa::v1::ConfirmDeliveryEnrolmentRequest& req) {
   IDP_UNARY(mfa, ConfirmDeliveryEnrolment, mfa::v1::ConfirmDeliveryEnrolmentResponse, req);
 }
 
-Awaitable<Result<mfa::v1::SendCodeResponse>> Upstreams::SendCode(
+Awaitable<Result<mfa::v1::SendCodeResponse>> GrpcClients::SendCode(
     const rpc::Caller& rid, const mfa::v1::SendCodeRequest& req) {
   IDP_UNARY(mfa, SendCode, mfa::v1::SendCodeResponse, req);
 }
 
-Awaitable<Result<mfa::v1::CodeStatusResponse>> Upstreams::CodeStatus(
+Awaitable<Result<mfa::v1::CodeStatusResponse>> GrpcClients::CodeStatus(
     const rpc::Caller& rid, const mfa::v1::CodeStatusRequest& req) {
   IDP_UNARY(mfa, CodeStatus, mfa::v1::CodeStatusResponse, req);
 }
 
-Awaitable<Result<mfa::v1::RememberBrowserResponse>> Upstreams::RememberBrowser(
+Awaitable<Result<mfa::v1::RememberBrowserResponse>> GrpcClients::RememberBrowser(
     const rpc::Caller& rid, const mfa::v1::RememberBrowserRequest& req) {
   IDP_UNARY(mfa, RememberBrowser, mfa::v1::RememberBrowserResponse, req);
 }
 
-Awaitable<Result<mfa::v1::CheckBrowserResponse>> Upstreams::CheckBrowser(
+Awaitable<Result<mfa::v1::CheckBrowserResponse>> GrpcClients::CheckBrowser(
     const rpc::Caller& rid, const mfa::v1::CheckBrowserRequest& req) {
   IDP_UNARY(mfa, CheckBrowser, mfa::v1::CheckBrowserResponse, req);
 }
 
-Awaitable<Result<mfa::v1::ListBrowsersResponse>> Upstreams::ListBrowsers(
+Awaitable<Result<mfa::v1::ListBrowsersResponse>> GrpcClients::ListBrowsers(
     const rpc::Caller& rid, const std::string& subject) {
   mfa::v1::ListBrowsersRequest req;
   req.set_subject(subject);
   IDP_UNARY(mfa, ListBrowsers, mfa::v1::ListBrowsersResponse, req);
 }
 
-Awaitable<Result<mfa::v1::ForgetBrowsersResponse>> Upstreams::ForgetBrowsers(
+Awaitable<Result<mfa::v1::ForgetBrowsersResponse>> GrpcClients::ForgetBrowsers(
     const rpc::Caller& rid, const mfa::v1::ForgetBrowsersRequest& req) {
   IDP_UNARY(mfa, ForgetBrowsers, mfa::v1::ForgetBrowsersResponse, req);
 }
 
-Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(const rpc::Caller& rid,
+Awaitable<Result<token::v1::GetClientResponse>> GrpcClients::GetClient(const rpc::Caller& rid,
                                                                      const std::string& client_id) {
   if (auto cached = stubs_->CachedClientRecord(client_id)) co_return std::move(*cached);
   token::v1::GetClientRequest req;
@@ -189,26 +189,26 @@ Awaitable<Result<token::v1::GetClientResponse>> Upstreams::GetClient(const rpc::
   co_return result;
 }
 
-Awaitable<Result<token::v1::ListClientsResponse>> Upstreams::ListPortalClients(
+Awaitable<Result<token::v1::ListClientsResponse>> GrpcClients::ListPortalClients(
     const rpc::Caller& rid) {
   token::v1::ListClientsRequest req;
   req.set_portal_only(true);
   IDP_UNARY(token, ListClients, token::v1::ListClientsResponse, req);
 }
 
-Awaitable<Result<token::v1::IssueAuthorizationCodeResponse>> Upstreams::IssueCode(
+Awaitable<Result<token::v1::IssueAuthorizationCodeResponse>> GrpcClients::IssueCode(
     const rpc::Caller& rid, const token::v1::IssueAuthorizationCodeRequest& req) {
   IDP_UNARY(token, IssueAuthorizationCode,
                                token::v1::IssueAuthorizationCodeResponse, req);
 }
 
-Awaitable<Result<token::v1::ExchangeAuthorizationCodeResponse>> Upstreams::ExchangeCode(
+Awaitable<Result<token::v1::ExchangeAuthorizationCodeResponse>> GrpcClients::ExchangeCode(
     const rpc::Caller& rid, const token::v1::ExchangeAuthorizationCodeRequest& req) {
   IDP_UNARY(token, ExchangeAuthorizationCode,
                                token::v1::ExchangeAuthorizationCodeResponse, req);
 }
 
-Awaitable<Result<token::v1::ValidateAccessTokenResponse>> Upstreams::ValidateAccessToken(
+Awaitable<Result<token::v1::ValidateAccessTokenResponse>> GrpcClients::ValidateAccessToken(
     const rpc::Caller& rid, const std::string& access_token) {
   token::v1::ValidateAccessTokenRequest req;
   req.set_access_token(access_token);
@@ -216,54 +216,54 @@ Awaitable<Result<token::v1::ValidateAccessTokenResponse>> Upstreams::ValidateAcc
                                req);
 }
 
-Awaitable<Result<token::v1::GetJwksResponse>> Upstreams::GetJwks(const rpc::Caller& rid) {
+Awaitable<Result<token::v1::GetJwksResponse>> GrpcClients::GetJwks(const rpc::Caller& rid) {
   token::v1::GetJwksRequest req;
   IDP_UNARY(token, GetJwks, token::v1::GetJwksResponse, req);
 }
 
-Awaitable<Result<token::v1::RefreshTokenResponse>> Upstreams::RefreshToken(
+Awaitable<Result<token::v1::RefreshTokenResponse>> GrpcClients::RefreshToken(
     const rpc::Caller& rid, const token::v1::RefreshTokenRequest& req) {
   IDP_UNARY(token, RefreshToken, token::v1::RefreshTokenResponse, req);
 }
 
-Awaitable<Result<token::v1::ClientCredentialsResponse>> Upstreams::ClientCredentials(
+Awaitable<Result<token::v1::ClientCredentialsResponse>> GrpcClients::ClientCredentials(
     const rpc::Caller& rid, const token::v1::ClientCredentialsRequest& req) {
   IDP_UNARY(token, ClientCredentials, token::v1::ClientCredentialsResponse, req);
 }
 
-Awaitable<Result<token::v1::RevokeTokenResponse>> Upstreams::RevokeToken(
+Awaitable<Result<token::v1::RevokeTokenResponse>> GrpcClients::RevokeToken(
     const rpc::Caller& rid, const token::v1::RevokeTokenRequest& req) {
   IDP_UNARY(token, RevokeToken, token::v1::RevokeTokenResponse, req);
 }
 
-Awaitable<Result<token::v1::IntrospectTokenResponse>> Upstreams::IntrospectToken(
+Awaitable<Result<token::v1::IntrospectTokenResponse>> GrpcClients::IntrospectToken(
     const rpc::Caller& rid, const token::v1::IntrospectTokenRequest& req) {
   IDP_UNARY(token, IntrospectToken, token::v1::IntrospectTokenResponse, req);
 }
 
-Awaitable<Result<token::v1::RevokeSessionResponse>> Upstreams::RevokeSession(
+Awaitable<Result<token::v1::RevokeSessionResponse>> GrpcClients::RevokeSession(
     const rpc::Caller& rid, const token::v1::RevokeSessionRequest& req) {
   IDP_UNARY(token, RevokeSession, token::v1::RevokeSessionResponse, req);
 }
 
-Awaitable<Result<token::v1::GetConsentResponse>> Upstreams::GetConsent(
+Awaitable<Result<token::v1::GetConsentResponse>> GrpcClients::GetConsent(
     const rpc::Caller& rid, const token::v1::GetConsentRequest& req) {
   IDP_UNARY(token, GetConsent, token::v1::GetConsentResponse, req);
 }
 
-Awaitable<Result<token::v1::GrantConsentResponse>> Upstreams::GrantConsent(
+Awaitable<Result<token::v1::GrantConsentResponse>> GrpcClients::GrantConsent(
     const rpc::Caller& rid, const token::v1::GrantConsentRequest& req) {
   IDP_UNARY(token, GrantConsent, token::v1::GrantConsentResponse, req);
 }
 
-Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> Upstreams::VerifyIdTokenHint(
+Awaitable<Result<token::v1::VerifyIdTokenHintResponse>> GrpcClients::VerifyIdTokenHint(
     const rpc::Caller& rid, const std::string& id_token) {
   token::v1::VerifyIdTokenHintRequest req;
   req.set_id_token(id_token);
   IDP_UNARY(token, VerifyIdTokenHint, token::v1::VerifyIdTokenHintResponse, req);
 }
 
-Awaitable<bool> Upstreams::Healthy(const rpc::Caller& rid, std::string_view name) {
+Awaitable<bool> GrpcClients::Healthy(const rpc::Caller& rid, std::string_view name) {
   auto it = stubs_->health.find(name);
   if (it == stubs_->health.end()) co_return false;
   grpc::health::v1::HealthCheckRequest req;
@@ -278,22 +278,22 @@ Awaitable<bool> Upstreams::Healthy(const rpc::Caller& rid, std::string_view name
 }
 
 // Password self-service.
-Awaitable<Result<auth::v1::StartPasswordResetResponse>> Upstreams::StartPasswordReset(
+Awaitable<Result<auth::v1::StartPasswordResetResponse>> GrpcClients::StartPasswordReset(
     const rpc::Caller& rid, const auth::v1::StartPasswordResetRequest& req) {
   IDP_UNARY(auth, StartPasswordReset, auth::v1::StartPasswordResetResponse, req);
 }
 
-Awaitable<Result<auth::v1::CheckPasswordTokenResponse>> Upstreams::CheckPasswordToken(
+Awaitable<Result<auth::v1::CheckPasswordTokenResponse>> GrpcClients::CheckPasswordToken(
     const rpc::Caller& rid, const auth::v1::CheckPasswordTokenRequest& req) {
   IDP_UNARY(auth, CheckPasswordToken, auth::v1::CheckPasswordTokenResponse, req);
 }
 
-Awaitable<Result<auth::v1::CompletePasswordResetResponse>> Upstreams::CompletePasswordReset(
+Awaitable<Result<auth::v1::CompletePasswordResetResponse>> GrpcClients::CompletePasswordReset(
     const rpc::Caller& rid, const auth::v1::CompletePasswordResetRequest& req) {
   IDP_UNARY(auth, CompletePasswordReset, auth::v1::CompletePasswordResetResponse, req);
 }
 
-Awaitable<Result<auth::v1::ChangePasswordResponse>> Upstreams::ChangePassword(
+Awaitable<Result<auth::v1::ChangePasswordResponse>> GrpcClients::ChangePassword(
     const rpc::Caller& rid, const auth::v1::ChangePasswordRequest& req) {
   IDP_UNARY(auth, ChangePassword, auth::v1::ChangePasswordResponse, req);
 }

@@ -1,6 +1,7 @@
 // GET /account/mfa and its POST actions: the person manages their second factors. Changes need a
 // recent sign-in, and one that passed MFA when the person already has a factor (SECURITY §57).
 #include "../context.hpp"
+#include "../refusals.hpp"
 #include "../i18n.hpp"
 
 #include "idp/common/log.hpp"
@@ -24,7 +25,7 @@ Response Page(std::string html) {
 /// The account's MFA page from `base` (a message, an error, or a field's refused value).
 Awaitable<Response> OverviewWith(Context& ctx, const Request& req, const Session& session,
                                  const AccountMfaView& base) {
-  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), session.subject);
+  auto factors = co_await ctx.mfa.ListFactors(CallerOf(req), session.subject);
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   AccountMfaView view = base;
   view.csrf = session.csrf;
@@ -55,7 +56,7 @@ Awaitable<Response> OverviewWith(Context& ctx, const Request& req, const Session
               [](const CountryOption& a, const CountryOption& b) { return a.name < b.name; });
   }
   if (view.default_region.empty()) view.default_region = ctx.config.default_phone_region;
-  auto browsers = co_await ctx.upstreams.ListBrowsers(CallerOf(req), session.subject);
+  auto browsers = co_await ctx.mfa.ListBrowsers(CallerOf(req), session.subject);
   if (browsers) {
     for (const auto& b : browsers->browsers()) {
       auto until = static_cast<std::time_t>(b.expires_at());
@@ -84,7 +85,7 @@ Awaitable<Result<std::optional<std::string>>> FirstMethodPage(Context& ctx, cons
                                                               const Session& session,
                                                               std::string_view first) {
   using Out = Result<std::optional<std::string>>;
-  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), session.subject);
+  auto factors = co_await ctx.mfa.ListFactors(CallerOf(req), session.subject);
   if (!factors) co_return Out(factors.error());
   int methods = 0;
   bool recovery_left = false;
@@ -104,7 +105,7 @@ Awaitable<Result<std::optional<std::string>>> FirstMethodPage(Context& ctx, cons
                                     : "Your mobile number is set up.";
   view.csrf = session.csrf;
   if (!recovery_left) {
-    auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(CallerOf(req), session.subject);
+    auto codes = co_await ctx.mfa.GenerateRecoveryCodes(CallerOf(req), session.subject);
     if (!codes) co_return Out(codes.error());
     view.codes.assign(codes->codes().begin(), codes->codes().end());
   }
@@ -132,11 +133,11 @@ Awaitable<Result<std::string>> Upgrade(Context& ctx, const Request& req, Session
 Awaitable<Result<TotpSetupView>> StartTotpSetup(Context& ctx, const Request& req,
                                                 const std::string& subject,
                                                 const std::string& csrf) {
-  auto user = co_await ctx.upstreams.GetUser(CallerOf(req), subject);
+  auto user = co_await ctx.auth.GetUser(CallerOf(req), subject);
   mfa::v1::StartTotpEnrolmentRequest start;
   start.set_subject(subject);
   start.set_account_name(user ? user->user().username() : "");
-  auto e = co_await ctx.upstreams.StartTotpEnrolment(CallerOf(req), start);
+  auto e = co_await ctx.mfa.StartTotpEnrolment(CallerOf(req), start);
   if (!e) co_return Result<TotpSetupView>(e.error());
   TotpSetupView view;
   view.csrf = csrf;
@@ -165,7 +166,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
                         "Reload the page and try again.");
   }
   // Changing factors needs a recent sign-in, through MFA when the person has a factor.
-  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), session.subject);
+  auto factors = co_await ctx.mfa.ListFactors(CallerOf(req), session.subject);
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   bool has_factor = false;
   for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
@@ -198,7 +199,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     confirm.set_subject(session.subject);
     confirm.set_factor_id(form->Get("factor_id").value_or(""));
     confirm.set_code(form->Get("code").value_or(""));
-    auto c = co_await ctx.upstreams.ConfirmTotpEnrolment(CallerOf(req), confirm);
+    auto c = co_await ctx.mfa.ConfirmTotpEnrolment(CallerOf(req), confirm);
     if (!c) {
       if (c.error().code == ErrorCode::kNotFound) {
         co_return co_await Overview(ctx, req, session, "", "That setup has expired; start again.");
@@ -240,18 +241,19 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
                                                 : mfa::v1::FACTOR_TYPE_SMS);
     start.set_destination(form->Get("destination").value_or(""));
     start.set_region(form->Get("country").value_or(""));
-    auto e = co_await ctx.upstreams.StartDeliveryEnrolment(CallerOf(req), start);
+    auto e = co_await ctx.mfa.StartDeliveryEnrolment(CallerOf(req), start);
     if (!e) co_return UpstreamErrorPage(ctx, req, e.error());
-    if (!e->error().empty()) {
+    if (e->refusal().reason() != mfa::v1::Refusal::REASON_UNSPECIFIED) {
       // The reason beside its field, with what was typed kept (and the country chosen).
+      const std::string why = RefusalText(Lang(ctx, req), e->refusal());
       AccountMfaView field;
       const std::string typed = std::string(start.destination().substr(0, 256));
       if (start.type() == mfa::v1::FACTOR_TYPE_EMAIL) {
         field.email_value = typed;
-        field.email_error = e->error();
+        field.email_error = why;
       } else {
         field.phone_value = typed;
-        field.phone_error = e->error();
+        field.phone_error = why;
         field.default_region = start.region();
       }
       co_return co_await OverviewWith(ctx, req, session, field);
@@ -263,7 +265,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     confirm.set_subject(session.subject);
     confirm.set_factor_id(form->Get("factor_id").value_or(""));
     confirm.set_code(form->Get("code").value_or(""));
-    auto c = co_await ctx.upstreams.ConfirmDeliveryEnrolment(CallerOf(req), confirm);
+    auto c = co_await ctx.mfa.ConfirmDeliveryEnrolment(CallerOf(req), confirm);
     if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     using R = mfa::v1::VerifyCodeResponse;
     if (c && c->outcome() == R::OUTCOME_VERIFIED) {
@@ -310,7 +312,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     mfa::v1::ForgetBrowsersRequest forget;
     forget.set_subject(session.subject);
     forget.set_id(form->Get("browser_id").value_or(""));
-    auto f = co_await ctx.upstreams.ForgetBrowsers(CallerOf(req), forget);
+    auto f = co_await ctx.mfa.ForgetBrowsers(CallerOf(req), forget);
     if (!f) co_return UpstreamErrorPage(ctx, req, f.error());
     auto r = co_await Overview(ctx, req, session,
                                forget.id().empty() ? "Every browser will ask for the second step again."
@@ -328,10 +330,10 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
     mfa::v1::RemoveFactorRequest remove;
     remove.set_subject(session.subject);
     remove.set_factor_id(form->Get("factor_id").value_or(""));
-    auto r = co_await ctx.upstreams.RemoveFactor(CallerOf(req), remove);
-    if (!r && r.error().code == ErrorCode::kFailedPrecondition) {
-      // mfa.keep_two_methods: the mfa service's sentence says why and what to do.
-      co_return co_await Overview(ctx, req, session, "", r.error().message);
+    auto r = co_await ctx.mfa.RemoveFactor(CallerOf(req), remove);
+    if (r && r->refusal().reason() != mfa::v1::Refusal::REASON_UNSPECIFIED) {
+      // mfa.keep_two_methods: nothing was removed; the page says why and what to do.
+      co_return co_await Overview(ctx, req, session, "", RefusalText(Lang(ctx, req), r->refusal()));
     }
     if (!r && r.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, r.error());
     // Gone either way (a second click finds it removed): said as news, not as an error.
@@ -343,7 +345,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
       co_return co_await Overview(ctx, req, session, "",
                                   "Set up an authenticator app first; recovery codes back it up.");
     }
-    auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(CallerOf(req), session.subject);
+    auto codes = co_await ctx.mfa.GenerateRecoveryCodes(CallerOf(req), session.subject);
     if (!codes) co_return UpstreamErrorPage(ctx, req, codes.error());
     std::vector<std::string> list(codes->codes().begin(), codes->codes().end());
     co_return Page(ctx.pages.In(Lang(ctx, req)).RecoveryCodes(list));

@@ -85,13 +85,13 @@ Awaitable<Result<bool>> ConsentNeeded(Context& ctx, const Request& req,
                                       const AuthorizeRequest& authz, const Session& session) {
   if (authz.consent_given) co_return false;
   if (authz.prompt_consent) co_return true;
-  auto client = co_await ctx.upstreams.GetClient(CallerOf(req), authz.client_id);
+  auto client = co_await ctx.token.GetClient(CallerOf(req), authz.client_id);
   if (!client) co_return client.error();
   if (!client->client().require_consent()) co_return false;
   token::v1::GetConsentRequest ask;
   ask.set_subject(session.subject);
   ask.set_client_id(authz.client_id);
-  auto consent = co_await ctx.upstreams.GetConsent(CallerOf(req), ask);
+  auto consent = co_await ctx.token.GetConsent(CallerOf(req), ask);
   if (!consent) co_return consent.error();
   auto approved = oauth::ParseScope(consent->scope());
   for (const auto& s : oauth::ParseScope(authz.scope)) {
@@ -106,7 +106,7 @@ Awaitable<Result<std::string>> IdTokenClaims(Context& ctx, const Request& req,
                                              const std::string& subject) {
   auto names = oauth::ParseScope(authz.id_token_claims);
   if (names.empty()) co_return std::string();
-  auto user = co_await ctx.upstreams.GetUser(CallerOf(req), subject);
+  auto user = co_await ctx.auth.GetUser(CallerOf(req), subject);
   if (!user) co_return user.error();
   co_return boost::json::serialize(UserClaims(user->user(), names));
 }
@@ -147,7 +147,7 @@ Awaitable<Response> CompleteAuthorization(Context& ctx, const Request& req,
   for (const auto& a : session.amr) issue.add_amr(a);
   issue.set_acr(session.acr);
   issue.set_sid(session.sid);
-  auto code = co_await ctx.upstreams.IssueCode(CallerOf(req), std::move(issue));
+  auto code = co_await ctx.token.IssueCode(CallerOf(req), std::move(issue));
   if (!code) {
     log::Warn("code not issued", {{"request_id", req.request_id},
                                   {"error", code.error().ToString()}});
@@ -186,7 +186,7 @@ Awaitable<Response> Authorize(Context& ctx, Request& req) {
                         "The sign-in request does not name exactly one application.");
   }
   auto client_id = *p.Get("client_id");
-  auto client = co_await ctx.upstreams.GetClient(CallerOf(req), client_id);
+  auto client = co_await ctx.token.GetClient(CallerOf(req), client_id);
   if (!client) {
     if (client.error().code == ErrorCode::kNotFound) {
       co_return ErrorPage(ctx, req, 400, "Unknown application",
@@ -320,7 +320,7 @@ Awaitable<Response> Authorize(Context& ctx, Request& req) {
   // id_token_hint (OIDC Core §3.1.2.1): must be ours; names who should be signed in.
   std::string hint_subject;
   if (auto hint = p.Get("id_token_hint")) {
-    auto verified = co_await ctx.upstreams.VerifyIdTokenHint(CallerOf(req), *hint);
+    auto verified = co_await ctx.token.VerifyIdTokenHint(CallerOf(req), *hint);
     if (!verified) co_return fail("temporarily_unavailable", "try again later");
     if (!verified->valid()) co_return fail("invalid_request", "id_token_hint is not valid");
     hint_subject = verified->subject();

@@ -86,7 +86,7 @@ std::vector<std::string> ConsentItems(const AuthorizeRequest& authz) {
 }
 
 Awaitable<std::string> AccountName(Context& ctx, const Request& req, const std::string& subject) {
-  auto user = co_await ctx.upstreams.GetUser(CallerOf(req), subject);
+  auto user = co_await ctx.auth.GetUser(CallerOf(req), subject);
   if (!user) co_return std::string();
   const auto& u = user->user();
   co_return u.name().empty() ? u.username() : u.name() + " (" + u.username() + ")";
@@ -115,7 +115,7 @@ Awaitable<Response> HandleConsentPage(Context& ctx, Request& req) {
   auto loaded = co_await LoadQuestion(ctx, req, *query, FlowState::kAwaitingConsent, false);
   if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
   auto& a = std::get<Asked>(loaded);
-  auto client = co_await ctx.upstreams.GetClient(CallerOf(req), a.flow.authorize->client_id);
+  auto client = co_await ctx.token.GetClient(CallerOf(req), a.flow.authorize->client_id);
   if (!client) co_return UpstreamErrorPage(ctx, req, client.error());
   ConsentView view;
   view.flow = a.flow_id;
@@ -147,7 +147,7 @@ Awaitable<Response> HandleConsentSubmit(Context& ctx, Request& req) {
   grant.set_subject(a.session.subject);
   grant.set_client_id(authz.client_id);
   grant.set_scope(authz.scope);
-  auto granted = co_await ctx.upstreams.GrantConsent(CallerOf(req), grant);
+  auto granted = co_await ctx.token.GrantConsent(CallerOf(req), grant);
   if (!granted) co_return UpstreamErrorPage(ctx, req, granted.error());
   co_await MarkAnswered(ctx, req, a);
   authz.consent_given = true;

@@ -20,7 +20,7 @@ Awaitable<Status> EndSessionById(Context& ctx, const Request& req, const Session
   token::v1::RevokeSessionRequest revoke;
   revoke.set_sid(session.sid);
   revoke.set_subject(session.subject);
-  auto revoked = co_await ctx.upstreams.RevokeSession(CallerOf(req), revoke);
+  auto revoked = co_await ctx.token.RevokeSession(CallerOf(req), revoke);
   if (!revoked) co_return Status(revoked.error());
   Status deleted = co_await ctx.sessions.DeleteSessionById(id);
   if (!deleted) co_return deleted;
@@ -84,7 +84,7 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
   std::string client_id = p.Get("client_id").value_or("");
   std::string hint_subject;
   if (auto hint = p.Get("id_token_hint")) {
-    auto verified = co_await ctx.upstreams.VerifyIdTokenHint(CallerOf(req), *hint);
+    auto verified = co_await ctx.token.VerifyIdTokenHint(CallerOf(req), *hint);
     if (!verified) co_return UpstreamErrorPage(ctx, req, verified.error());
     if (!verified->valid()) {
       co_return ErrorPage(ctx, req, 400, "Invalid sign-out request",
@@ -101,7 +101,7 @@ Awaitable<Response> HandleEndSession(Context& ctx, Request& req) {
   std::string redirect = p.Get("post_logout_redirect_uri").value_or("");
   std::string client_name;
   if (!client_id.empty()) {
-    auto client = co_await ctx.upstreams.GetClient(CallerOf(req), client_id);
+    auto client = co_await ctx.token.GetClient(CallerOf(req), client_id);
     if (!client && client.error().code != ErrorCode::kNotFound) {
       co_return UpstreamErrorPage(ctx, req, client.error());
     }

@@ -15,7 +15,7 @@ Awaitable<Response> HandleReadyz(Context& ctx, Request& req) {
   boost::json::object checks;
   bool ready = true;
   for (const char* name : {"auth", "mfa", "delivery", "token"}) {
-    bool ok = co_await ctx.upstreams.Healthy(CallerOf(req), name);
+    bool ok = co_await ctx.readiness.Healthy(CallerOf(req), name);
     checks[name] = ok ? "ok" : "unavailable";
     ready = ready && ok;
   }

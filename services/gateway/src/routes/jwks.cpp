@@ -18,7 +18,7 @@ Awaitable<Response> HandleJwks(Context& ctx, Request& req) {
     if (!ctx.jwks_json.empty() && now - ctx.jwks_fetched_at < kTtl) body = ctx.jwks_json;
   }
   if (body.empty()) {
-    auto jwks = co_await ctx.upstreams.GetJwks(CallerOf(req));
+    auto jwks = co_await ctx.token.GetJwks(CallerOf(req));
     if (!jwks) {
       std::lock_guard lock(ctx.jwks_mu);
       // A stale set is better than none: keys outlive their cache entry by design.

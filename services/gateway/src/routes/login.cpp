@@ -19,7 +19,7 @@ Response LoginPage(const Context& ctx, const Request& req, int status, const Log
 
 Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow) {
   if (!flow.authorize) co_return std::string();
-  auto c = co_await ctx.upstreams.GetClient(CallerOf(req), flow.authorize->client_id);
+  auto c = co_await ctx.token.GetClient(CallerOf(req), flow.authorize->client_id);
   co_return c ? c->client().name() : std::string();
 }
 
@@ -51,7 +51,7 @@ Awaitable<std::optional<Response>> FinishedFlowRedirect(Context& ctx, const Requ
   std::string to = LocalReturn((*done)->return_to);
   if (!(*done)->client_id.empty()) {
     to = "/";
-    auto client = co_await ctx.upstreams.GetClient(CallerOf(req), (*done)->client_id);
+    auto client = co_await ctx.token.GetClient(CallerOf(req), (*done)->client_id);
     if (client && !client->client().home_url().empty()) to = client->client().home_url();
   }
   log::Info("finished sign-in opened again", {{"request_id", req.request_id}, {"to", to}});
@@ -83,7 +83,7 @@ Awaitable<Response> StartPortalFlow(Context& ctx, const Request& req, std::strin
 Awaitable<Result<std::vector<signin::Factor>>> FactorsOf(Context& ctx, const Request& req,
                                                         const std::string& subject) {
   using Out = Result<std::vector<signin::Factor>>;
-  auto listed = co_await ctx.upstreams.ListFactors(CallerOf(req), subject);
+  auto listed = co_await ctx.mfa.ListFactors(CallerOf(req), subject);
   if (!listed) co_return Out(listed.error());
   std::vector<signin::Factor> factors;
   for (const auto& f : listed->factors()) {
@@ -143,14 +143,14 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
       mfa::v1::CheckBrowserRequest check;
       check.set_subject(flow.subject);
       check.set_token(remembered);
-      auto known = co_await ctx.upstreams.CheckBrowser(CallerOf(req), check);
+      auto known = co_await ctx.mfa.CheckBrowser(CallerOf(req), check);
       if (known && known->remembered()) co_return std::nullopt;
     }
   }
 
   std::string next;
   if (plan.next == Next::kChallenge) {
-    auto challenge = co_await ctx.upstreams.StartChallenge(CallerOf(req), flow.subject);
+    auto challenge = co_await ctx.mfa.StartChallenge(CallerOf(req), flow.subject);
     if (!challenge) co_return UpstreamErrorPage(ctx, req, challenge.error());
     if (auto moved = signin::ToSecondFactor(flow, challenge->challenge_id()); !moved) {
       co_return UpstreamErrorPage(ctx, req, moved.error());
@@ -312,7 +312,7 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   verify.set_user_agent(std::string(req.Header("user-agent").value_or("").substr(0, 256)));
   const std::string flow_client = flow.authorize ? flow.authorize->client_id : std::string();
   const rpc::Caller caller = CallerOf(req, flow_client);
-  auto verified = co_await ctx.upstreams.VerifyPassword(caller, verify);
+  auto verified = co_await ctx.auth.VerifyPassword(caller, verify);
   if (!verified) co_return UpstreamErrorPage(ctx, req, verified.error());
   if (!verified->has_verified()) {
     Status counted = co_await ctx.limiter.Hit(limit_key, std::chrono::seconds(60));

@@ -1,6 +1,7 @@
 // GET|POST /mfa: the second step of a sign-in (DESIGN flow 3). The flow holds the partial,
 // password-only state; it never counts as signed in (SECURITY §38, §52).
 #include "../context.hpp"
+#include "../refusals.hpp"
 #include "../i18n.hpp"
 
 #include "idp/common/log.hpp"
@@ -116,7 +117,7 @@ Awaitable<std::string> DeliveryStatus(Context& ctx, const Request& req, const Fl
   mfa::v1::CodeStatusRequest status;
   status.set_challenge_id(flow.challenge_id);
   status.set_subject(flow.subject);
-  auto s = co_await ctx.upstreams.CodeStatus(CallerOf(req), status);
+  auto s = co_await ctx.mfa.CodeStatus(CallerOf(req), status);
   if (!s || s->state().empty()) co_return std::string();
   const std::string& to = s->label();
   const std::string lang = Lang(ctx, req);
@@ -212,14 +213,14 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
     send.set_challenge_id(flow.challenge_id);
     send.set_subject(flow.subject);
     send.set_factor_id(method.substr(7));
-    auto sent = co_await ctx.upstreams.SendCode(CallerOf(req), send);
+    auto sent = co_await ctx.mfa.SendCode(CallerOf(req), send);
     if (!sent) {
       if (sent.error().code == ErrorCode::kNotFound) co_return FlowExpiredPage(ctx, req);
       co_return UpstreamErrorPage(ctx, req, sent.error());
     }
-    if (!sent->error().empty()) {
+    if (sent->refusal().reason() != mfa::v1::Refusal::REASON_UNSPECIFIED) {
       if (ctx.metrics) ctx.metrics->RateLimited("mfa_send_refused");
-      view.error = sent->error();
+      view.error = RefusalText(Lang(ctx, req), sent->refusal());
       co_return MfaPage(ctx, req, 429, view);
     }
     view.status = co_await DeliveryStatus(ctx, req, flow);
@@ -244,7 +245,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
   verify.set_code(form->Get("code").value_or(""));
   const std::string flow_client = flow.authorize ? flow.authorize->client_id : std::string();
   const rpc::Caller caller = CallerOf(req, flow_client);
-  auto result = co_await ctx.upstreams.VerifyCode(caller, verify);
+  auto result = co_await ctx.mfa.VerifyCode(caller, verify);
   if (!result) co_return UpstreamErrorPage(ctx, req, result.error());
 
   using R = mfa::v1::VerifyCodeResponse;
@@ -263,7 +264,7 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
         remember.set_subject(flow.subject);
         remember.set_label(std::string(req.Header("user-agent").value_or("A browser").substr(0, 120)));
         remember.set_days(ctx.config.remember_days);
-        auto token = co_await ctx.upstreams.RememberBrowser(CallerOf(req), remember);
+        auto token = co_await ctx.mfa.RememberBrowser(CallerOf(req), remember);
         if (token) {
           http::CookieOptions o;
           o.secure = ctx.config.secure_cookies;
@@ -350,7 +351,7 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
     confirm.set_subject(flow.subject);
     confirm.set_factor_id(params->Get("factor_id").value_or(""));
     confirm.set_code(params->Get("code").value_or(""));
-    auto c = co_await ctx.upstreams.ConfirmTotpEnrolment(CallerOf(req), confirm);
+    auto c = co_await ctx.mfa.ConfirmTotpEnrolment(CallerOf(req), confirm);
     if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     if (c && c->outcome() == mfa::v1::ConfirmTotpEnrolmentResponse::OUTCOME_CONFIRMED) {
       log::Info("authenticator app enrolled at sign-in", {{"request_id", req.request_id}});
@@ -361,7 +362,7 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
       }
       Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);
       if (!updated) co_return UpstreamErrorPage(ctx, req, updated.error());
-      auto codes = co_await ctx.upstreams.GenerateRecoveryCodes(CallerOf(req), flow.subject);
+      auto codes = co_await ctx.mfa.GenerateRecoveryCodes(CallerOf(req), flow.subject);
       if (!codes) co_return UpstreamErrorPage(ctx, req, codes.error());
       SecondMethodView view = EnrolNextView(flow_id, flow);
       view.message = "Your authenticator app is set up.";
@@ -410,11 +411,11 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
     start.set_subject(flow.subject);
     start.set_type(mfa::v1::FACTOR_TYPE_EMAIL);
     start.set_destination(form->Get("destination").value_or(""));
-    auto e = co_await ctx.upstreams.StartDeliveryEnrolment(CallerOf(req), start);
+    auto e = co_await ctx.mfa.StartDeliveryEnrolment(CallerOf(req), start);
     if (!e) co_return UpstreamErrorPage(ctx, req, e.error());
-    if (!e->error().empty()) {
+    if (e->refusal().reason() != mfa::v1::Refusal::REASON_UNSPECIFIED) {
       SecondMethodView view = EnrolNextView(flow_id, flow);
-      view.error = e->error();
+      view.error = RefusalText(Lang(ctx, req), e->refusal());
       co_return PageResponse(400, ctx.pages.In(Lang(ctx, req)).SecondMethod(view));
     }
     co_return PageResponse(200, ctx.pages.In(Lang(ctx, req)).VerifyDestination(flow.csrf, e->factor_id(), e->label(),
@@ -425,7 +426,7 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
     confirm.set_subject(flow.subject);
     confirm.set_factor_id(form->Get("factor_id").value_or(""));
     confirm.set_code(form->Get("code").value_or(""));
-    auto c = co_await ctx.upstreams.ConfirmDeliveryEnrolment(CallerOf(req), confirm);
+    auto c = co_await ctx.mfa.ConfirmDeliveryEnrolment(CallerOf(req), confirm);
     if (!c && c.error().code != ErrorCode::kNotFound) co_return UpstreamErrorPage(ctx, req, c.error());
     using R = mfa::v1::VerifyCodeResponse;
     if (c && c->outcome() == R::OUTCOME_VERIFIED) {

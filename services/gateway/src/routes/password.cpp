@@ -3,6 +3,7 @@
 // /account/password (a signed-in person changes it). The auth service owns the tokens and emails
 // the links; the gateway only carries the token from the link into the form.
 #include "../context.hpp"
+#include "../refusals.hpp"
 
 #include "idp/common/log.hpp"
 #include "idp/crypto/crypto.hpp"
@@ -99,7 +100,7 @@ Awaitable<Response> HandleForgotPasswordSubmit(Context& ctx, Request& req) {
   auth::v1::StartPasswordResetRequest start;
   start.set_username_or_email(username);
   start.set_source_address(req.remote_addr);
-  auto started = co_await ctx.upstreams.StartPasswordReset(CallerOf(req), start);
+  auto started = co_await ctx.auth.StartPasswordReset(CallerOf(req), start);
   if (!started) co_return UpstreamErrorPage(ctx, req, started.error());
   // The same page whether or not an account matched (SECURITY §46).
   co_return Page(ctx, 200, ctx.pages.In(Lang(ctx, req)).ForgotPasswordSent(ctx.config.password_reset_ttl.count()), csrf);
@@ -111,7 +112,7 @@ Awaitable<Response> HandleResetPasswordPage(Context& ctx, Request& req) {
   if (token.empty() || token.size() > 128) co_return LinkInvalid(ctx, req);
   auth::v1::CheckPasswordTokenRequest check;
   check.set_token(token);
-  auto checked = co_await ctx.upstreams.CheckPasswordToken(CallerOf(req), check);
+  auto checked = co_await ctx.auth.CheckPasswordToken(CallerOf(req), check);
   if (!checked) co_return UpstreamErrorPage(ctx, req, checked.error());
   if (!checked->valid()) co_return LinkInvalid(ctx, req);
   ResetPasswordView view;
@@ -132,12 +133,12 @@ Awaitable<Response> HandleResetPasswordSubmit(Context& ctx, Request& req) {
   // Ask what the token is for before it is spent, to word the answer.
   auth::v1::CheckPasswordTokenRequest check;
   check.set_token(complete.token());
-  auto checked = co_await ctx.upstreams.CheckPasswordToken(CallerOf(req), check);
+  auto checked = co_await ctx.auth.CheckPasswordToken(CallerOf(req), check);
   if (!checked) co_return UpstreamErrorPage(ctx, req, checked.error());
   if (!checked->valid()) co_return LinkInvalid(ctx, req);
   const bool invite = checked->purpose() == auth::v1::TOKEN_PURPOSE_INVITE;
 
-  auto done = co_await ctx.upstreams.CompletePasswordReset(CallerOf(req), complete);
+  auto done = co_await ctx.auth.CompletePasswordReset(CallerOf(req), complete);
   if (!done) co_return UpstreamErrorPage(ctx, req, done.error());
   if (done->rejection() == auth::v1::PASSWORD_REJECTION_INVALID_TOKEN) co_return LinkInvalid(ctx, req);
   if (done->rejection() != auth::v1::PASSWORD_REJECTION_UNSPECIFIED) {
@@ -146,7 +147,7 @@ Awaitable<Response> HandleResetPasswordSubmit(Context& ctx, Request& req) {
     view.token = complete.token();
     view.username = checked->username();
     view.invite = invite;
-    view.error = done->message().empty() ? "Choose another password." : done->message();
+    view.error = WeaknessText(Lang(ctx, req), done->weakness());
     co_return Page(ctx, 400, ctx.pages.In(Lang(ctx, req)).ResetPassword(view), view.csrf);
   }
   // Whoever held a session of this person (perhaps the one who made the reset necessary) is
@@ -170,7 +171,7 @@ namespace {
 Awaitable<Response> AccountPasswordPage(Context& ctx, const Request& req, const Session& session,
                                         const AccountPasswordView& shown, int status) {
   AccountPasswordView view = shown;
-  auto user = co_await ctx.upstreams.GetUser(CallerOf(req), session.subject);
+  auto user = co_await ctx.auth.GetUser(CallerOf(req), session.subject);
   if (user) view.username = user->user().username();
   view.csrf = session.csrf;
   auto r = Response::Html(status, ctx.pages.In(Lang(ctx, req)).AccountPassword(view));
@@ -221,7 +222,7 @@ Awaitable<Response> HandleAccountPasswordSubmit(Context& ctx, Request& req) {
   change.set_subject(session.subject);
   change.set_current_password(current);
   change.set_new_password(next);
-  auto changed = co_await ctx.upstreams.ChangePassword(CallerOf(req), change);
+  auto changed = co_await ctx.auth.ChangePassword(CallerOf(req), change);
   if (!changed) co_return UpstreamErrorPage(ctx, req, changed.error());
   if (changed->rejection() == auth::v1::PASSWORD_REJECTION_WRONG_PASSWORD) {
     Status counted = co_await ctx.limiter.Hit(limit_key, std::chrono::seconds(15 * 60));
@@ -230,7 +231,7 @@ Awaitable<Response> HandleAccountPasswordSubmit(Context& ctx, Request& req) {
     co_return co_await AccountPasswordPage(ctx, req, session, view, 400);
   }
   if (changed->rejection() != auth::v1::PASSWORD_REJECTION_UNSPECIFIED) {
-    view.new_error = changed->message().empty() ? "Choose another password." : changed->message();
+    view.new_error = WeaknessText(Lang(ctx, req), changed->weakness());
     co_return co_await AccountPasswordPage(ctx, req, session, view, 400);
   }
 

@@ -10,7 +10,7 @@ Awaitable<Response> HandlePortal(Context& ctx, Request& req) {
   if (!session) co_return UpstreamErrorPage(ctx, req, session.error());
   if (!*session) co_return SeeOther("/login");
 
-  auto user = co_await ctx.upstreams.GetUser(CallerOf(req), (*session)->subject);
+  auto user = co_await ctx.auth.GetUser(CallerOf(req), (*session)->subject);
   if (!user) {
     if (user.error().code == ErrorCode::kNotFound) {
       // The account is gone: so is the session.
@@ -21,10 +21,10 @@ Awaitable<Response> HandlePortal(Context& ctx, Request& req) {
     }
     co_return UpstreamErrorPage(ctx, req, user.error());
   }
-  auto clients = co_await ctx.upstreams.ListPortalClients(CallerOf(req));
+  auto clients = co_await ctx.token.ListPortalClients(CallerOf(req));
   if (!clients) co_return UpstreamErrorPage(ctx, req, clients.error());
 
-  auto factors = co_await ctx.upstreams.ListFactors(CallerOf(req), (*session)->subject);
+  auto factors = co_await ctx.mfa.ListFactors(CallerOf(req), (*session)->subject);
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   int methods = 0;
   for (const auto& f : factors->factors()) {

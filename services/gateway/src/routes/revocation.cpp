@@ -18,7 +18,7 @@ Awaitable<Response> HandleRevoke(Context& ctx, Request& req) {
   *revoke.mutable_client() = auth.credentials;
   revoke.set_token(*token);
   revoke.set_token_type_hint(form.Get("token_type_hint").value_or(""));
-  auto result = co_await ctx.upstreams.RevokeToken(CallerOf(req), revoke);
+  auto result = co_await ctx.token.RevokeToken(CallerOf(req), revoke);
   if (!result) co_return TokenError("temporarily_unavailable", "try again later");
   if (result->has_error()) {
     co_return TokenError(result->error().error(), result->error().description(), auth.basic);
@@ -45,7 +45,7 @@ Awaitable<Response> HandleIntrospect(Context& ctx, Request& req) {
   *introspect.mutable_client() = auth.credentials;
   introspect.set_token(*token);
   introspect.set_token_type_hint(form.Get("token_type_hint").value_or(""));
-  auto result = co_await ctx.upstreams.IntrospectToken(CallerOf(req), introspect);
+  auto result = co_await ctx.token.IntrospectToken(CallerOf(req), introspect);
   if (!result) co_return TokenError("temporarily_unavailable", "try again later");
   if (result->has_error()) {
     co_return TokenError(result->error().error(), result->error().description(), auth.basic);

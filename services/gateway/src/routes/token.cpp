@@ -68,7 +68,7 @@ Awaitable<Response> Grant(Context& ctx, Request& req, const http::Params& form,
         !oauth::IsValidCodeVerifier(exchange.code_verifier())) {
       co_return TokenError("invalid_grant", "code_verifier is malformed");
     }
-    auto result = co_await ctx.upstreams.ExchangeCode(CallerOf(req), exchange);
+    auto result = co_await ctx.token.ExchangeCode(CallerOf(req), exchange);
     co_return Answer(req, result, auth.basic);
   }
   if (*grant_type == "refresh_token") {
@@ -77,14 +77,14 @@ Awaitable<Response> Grant(Context& ctx, Request& req, const http::Params& form,
     refresh.set_refresh_token(form.Get("refresh_token").value_or(""));
     refresh.set_scope(form.Get("scope").value_or(""));
     refresh.set_attempt_id(crypto::RandomToken(16));
-    auto result = co_await ctx.upstreams.RefreshToken(CallerOf(req), refresh);
+    auto result = co_await ctx.token.RefreshToken(CallerOf(req), refresh);
     co_return Answer(req, result, auth.basic);
   }
   if (*grant_type == "client_credentials") {
     token::v1::ClientCredentialsRequest cc;
     *cc.mutable_client() = auth.credentials;
     cc.set_scope(form.Get("scope").value_or(""));
-    auto result = co_await ctx.upstreams.ClientCredentials(CallerOf(req), cc);
+    auto result = co_await ctx.token.ClientCredentials(CallerOf(req), cc);
     co_return Answer(req, result, auth.basic);
   }
   co_return TokenError("unsupported_grant_type", "grant_type " + *grant_type + " is not supported");

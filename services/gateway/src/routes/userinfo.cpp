@@ -73,7 +73,7 @@ Awaitable<Response> HandleUserinfo(Context& ctx, Request& req) {
     co_return r;
   }
 
-  auto valid = co_await ctx.upstreams.ValidateAccessToken(CallerOf(req), token);
+  auto valid = co_await ctx.token.ValidateAccessToken(CallerOf(req), token);
   if (!valid) co_return NoStoreJson(503, R"({"error":"temporarily_unavailable"})");
   if (!valid->has_valid()) co_return Unauthorized("invalid_token", "the access token is invalid");
   auto scopes = oauth::ParseScope(valid->valid().scope());
@@ -82,7 +82,7 @@ Awaitable<Response> HandleUserinfo(Context& ctx, Request& req) {
     r.SetHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"openid\"");
     co_return r;
   }
-  auto user = co_await ctx.upstreams.GetUser(CallerOf(req), valid->valid().subject());
+  auto user = co_await ctx.auth.GetUser(CallerOf(req), valid->valid().subject());
   if (!user) {
     if (user.error().code == ErrorCode::kNotFound) {
       co_return Unauthorized("invalid_token", "the access token's subject no longer exists");

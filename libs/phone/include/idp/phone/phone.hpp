@@ -2,7 +2,7 @@
 /// @file Phone numbers as people type them, through libphonenumber (whose headers stay out of
 /// this one): national format with a default region ("06 12345678", NL) or international with
 /// + ("+1 202 555 0143"), normalised to E.164, with the number's country and whether it can
-/// receive text messages, and a clear sentence when it is not a usable number.
+/// receive text messages, and the reason when it is not a usable number.
 
 #include "idp/common/error.hpp"
 
@@ -49,26 +49,30 @@ struct PhoneNumber {
   }
 };
 
+/// Why a number was refused. A reason, never a sentence: the page that shows it says it in the
+/// person's language (the gateway's locales).
 enum class Problem {
   kEmpty,
-  kLetters,            ///< letters (vanity numbers are refused), or other characters
+  kLetters,            ///< letters (vanity numbers and extensions are refused)
+  kCharacters,         ///< other characters than digits, spaces, - . ( ) / and a leading +
   kTooShort,
   kTooLong,
   kNoCountry,          ///< national format and no default region
   kUnknownCountryCode, ///< "+999 ..."
+  kWrongLength,        ///< a length no number of that country (`region`, when known) has
   kInvalidForRegion,   ///< right length perhaps, but no such number in that country
-  kNotMobile,          ///< a fixed line or service number when a mobile is required
+  kNotMobile,          ///< a fixed line when a mobile is required
+  kServiceNumber,      ///< toll-free, premium-rate and the like when a mobile is required
   kUnsupportedCountry, ///< a real number of a country outside `allowed_regions`
 };
 
 /// "letters", "too_short", ...: a stable name for logs and metrics.
 std::string_view ProblemName(Problem p);
 
-/// Why a number was refused: `message` is one sentence for the person who typed it.
+/// Why a number was refused, and the number's country when known.
 struct PhoneError {
   Problem problem = Problem::kInvalidForRegion;
-  std::string region;  ///< the number's country when known ("BR")
-  std::string message;
+  std::string region;  ///< the number's country when known ("BR"); "" for none
 };
 
 /// Found by ADL from PhoneResult::value(): throws idp::ErrorException (kInvalidArgument).
@@ -100,10 +104,6 @@ std::string CountryName(std::string_view region, std::string_view lang);
 
 /// The name as it sits in a sentence: "Brazil", "the Netherlands".
 std::string CountryInSentence(std::string_view region);
-
-/// The region whose CountryInSentence is `name` ("the Netherlands" → "NL"), or "" (for
-/// reading a service's English sentence back, e.g. to say it in another language).
-std::string RegionOfCountryInSentence(std::string_view name);
 
 /// The default of `delivery.sms_countries`, the one list of countries SMS may go to (read by
 /// delivery, which refuses others, and by mfa and the gateway, which offer and check numbers).
