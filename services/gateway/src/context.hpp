@@ -244,6 +244,21 @@ Awaitable<Response> FinishSignIn(Context& ctx, const Request& req, const std::st
 Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow);
 /// The page for a flow that expired or belongs to another browser.
 Response FlowExpiredPage(const Context& ctx, const Request& req);
+
+/// A flow of this browser, as a route loaded it.
+struct LoadedFlow {
+  std::string id;
+  Flow flow;
+};
+/// The one way a route loads a flow: the flow named `id` when it belongs to this browser (its
+/// binding cookie) and, for a form (`form` given), the form carries the flow's CSRF token
+/// (SECURITY §58); otherwise the page to show instead: a finished flow leads on
+/// (GoneFlowPage), an unknown one or another browser's expires, a form not from our page is
+/// refused (403), a Redis failure is the 503 page. Whether the flow is at the route's step is
+/// the domain's question (signin::Require and the transitions), asked by the caller.
+Awaitable<std::variant<LoadedFlow, Response>> LoadFlow(Context& ctx, const Request& req,
+                                                      const std::string& id,
+                                                      const http::Params* form);
 /// For flow `flow_id` that finished in this browser, whose person is still signed in: the
 /// redirect on (the application's home, or the portal page), so that a form posted twice or
 /// reached with the back button leads on; nullopt otherwise.

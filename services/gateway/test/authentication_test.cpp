@@ -45,3 +45,15 @@ TEST_CASE("a step-up keeps the sid of the session it upgrades; an upgrade keeps 
   CHECK(upgraded.acr == "aal2");
   CHECK(upgraded.amr == std::vector<std::string>{"pwd", "email", "mfa"});
 }
+
+TEST_CASE("changing factors needs a recent sign-in and the second factor when there is one") {
+  const std::int64_t window = 15 * 60;
+  Session strong = signin::WithSecondFactor("alice", 1000, signin::SecondFactor::kTotp);
+  Session weak = signin::PasswordOnly("alice", 1000);
+  CHECK(signin::MayChangeFactors(strong, true, 1000 + window, window));
+  CHECK_FALSE(signin::MayChangeFactors(strong, true, 1000 + window + 1, window));  // too old
+  CHECK_FALSE(signin::MayChangeFactors(weak, true, 1001, window));  // has a factor, did not prove it
+  CHECK(signin::MayChangeFactors(weak, false, 1001, window));  // no factor yet: the password
+  CHECK_FALSE(signin::MayChangeFactors(weak, false, 1000 + window + 1, window));
+  CHECK_FALSE(signin::MayChangeFactors(strong, true, 999, window));  // from the future
+}

@@ -170,8 +170,7 @@ Awaitable<Response> HandleAccountMfaAction(Context& ctx, Request& req) {
   if (!factors) co_return UpstreamErrorPage(ctx, req, factors.error());
   bool has_factor = false;
   for (const auto& f : factors->factors()) has_factor = has_factor || f.active();
-  if (NowUnix() - session.auth_time > ctx.config.reauth_window.count() ||
-      (has_factor && !signin::PassedSecondFactor(session))) {
+  if (!signin::MayChangeFactors(session, has_factor, NowUnix(), ctx.config.reauth_window.count())) {
     co_return co_await StartPortalFlow(ctx, req, "/account/mfa");
   }
 

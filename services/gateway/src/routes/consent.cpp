@@ -24,25 +24,10 @@ Awaitable<std::variant<Asked, Response>> LoadQuestion(Context& ctx, const Reques
   using R = std::variant<Asked, Response>;
   Asked a;
   a.flow_id = params.Get("flow").value_or("");
-  auto flow = co_await ctx.sessions.GetFlow(a.flow_id);
-  if (!flow) co_return R{UpstreamErrorPage(ctx, req, flow.error())};
-  auto browser = req.Cookie(ctx.cookies.browser).value_or("");
-  if (!*flow) {
-    // Answered already (a form posted twice, the back button): on to where it went.
-    Response gone = co_await GoneFlowPage(ctx, req, a.flow_id);
-    co_return R{std::move(gone)};
-  }
-  if (!(*flow)->authorize || !signin::Require(**flow, {asked}) ||
-      !crypto::ConstantTimeEqual(browser, (*flow)->browser)) {
-    co_return R{FlowExpiredPage(ctx, req)};
-  }
-  a.flow = std::move(**flow);
-  if (form && !crypto::ConstantTimeEqual(params.Get("csrf").value_or(""), a.flow.csrf)) {
-    log::Warn("question form rejected: csrf", {{"request_id", req.request_id}});
-    co_return R{ErrorPage(ctx, req, 403, "Request refused",
-                          "This form was not sent by the page we showed you.",
-                          "Go back to the application and try again.")};
-  }
+  auto loaded = co_await LoadFlow(ctx, req, a.flow_id, form ? &params : nullptr);
+  if (auto* r = std::get_if<Response>(&loaded)) co_return R{std::move(*r)};
+  a.flow = std::move(std::get<LoadedFlow>(loaded).flow);
+  if (!a.flow.authorize || !signin::Require(a.flow, {asked})) co_return R{FlowExpiredPage(ctx, req)};
   auto session = co_await CurrentSession(ctx, req);
   if (!session) co_return R{UpstreamErrorPage(ctx, req, session.error())};
   // Signed out (or in as someone else) since the question was asked: start again.

@@ -17,6 +17,29 @@ Response LoginPage(const Context& ctx, const Request& req, int status, const Log
 
 }  // namespace
 
+Awaitable<std::variant<LoadedFlow, Response>> LoadFlow(Context& ctx, const Request& req,
+                                                      const std::string& id,
+                                                      const http::Params* form) {
+  using R = std::variant<LoadedFlow, Response>;
+  auto flow = co_await ctx.sessions.GetFlow(id);
+  if (!flow) co_return R{UpstreamErrorPage(ctx, req, flow.error())};
+  if (!*flow) {
+    // Finished already (a form posted twice, the back button): on, or expired.
+    Response gone = co_await GoneFlowPage(ctx, req, id);
+    co_return R{std::move(gone)};
+  }
+  if (!crypto::ConstantTimeEqual(req.Cookie(ctx.cookies.browser).value_or(""), (*flow)->browser)) {
+    co_return R{FlowExpiredPage(ctx, req)};
+  }
+  if (form != nullptr && !crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), (*flow)->csrf)) {
+    log::Warn("flow form refused: csrf", {{"request_id", req.request_id}, {"path", req.path}});
+    co_return R{ErrorPage(ctx, req, 403, "Request refused",
+                          "This form was not sent by the page we showed you.",
+                          "Reload the page and try again.")};
+  }
+  co_return R{LoadedFlow{id, std::move(**flow)}};
+}
+
 Awaitable<std::string> FlowClientName(Context& ctx, const Request& req, const Flow& flow) {
   if (!flow.authorize) co_return std::string();
   auto c = co_await ctx.token.GetClient(CallerOf(req), flow.authorize->client_id);
@@ -261,22 +284,10 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   if (type.substr(0, 33) != "application/x-www-form-urlencoded" || !form) {
     co_return ErrorPage(ctx, req, 400, "Invalid request", "The sign-in form could not be read.");
   }
-  auto flow_id = form->Get("flow").value_or("");
-  auto flow_result = co_await ctx.sessions.GetFlow(flow_id);
-  if (!flow_result) co_return UpstreamErrorPage(ctx, req, flow_result.error());
-  if (!*flow_result) co_return co_await GoneFlowPage(ctx, req, flow_id);
-  Flow flow = std::move(**flow_result);
-
-  // The flow belongs to this browser, and the form to this flow (SECURITY §58).
-  auto browser = req.Cookie(ctx.cookies.browser).value_or("");
-  auto csrf = form->Get("csrf").value_or("");
-  if (!crypto::ConstantTimeEqual(browser, flow.browser) ||
-      !crypto::ConstantTimeEqual(csrf, flow.csrf)) {
-    log::Warn("login form rejected: csrf", {{"request_id", req.request_id}});
-    co_return ErrorPage(ctx, req, 403, "Request refused",
-                        "This sign-in form was not sent by the page we showed you.",
-                        "Reload the sign-in page and try again.");
-  }
+  const std::string flow_id = form->Get("flow").value_or("");
+  auto loaded = co_await LoadFlow(ctx, req, flow_id, &*form);
+  if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
+  Flow flow = std::move(std::get<LoadedFlow>(loaded).flow);
   // A question asked of a signed-in person, or a finished sign-in, takes no password.
   if (!signin::MayVerifyPassword(flow)) co_return co_await GoneFlowPage(ctx, req, flow_id);
 

@@ -12,13 +12,6 @@
 namespace idp::gateway {
 namespace {
 
-/// The flow of this browser that passed its password step, or the page to show instead.
-struct PendingFlow {
-  std::string id;
-  Flow flow;
-  std::optional<Response> error;
-};
-
 /// A request for an enrolment step that this flow has not reached (a question flow, a flow
 /// whose password is older than the window, a person who has a factor): nothing is enrolled;
 /// the person signs in again, password and second factor, and lands on the account's MFA page
@@ -33,7 +26,7 @@ Awaitable<Response> ReauthenticateToEnrol(Context& ctx, const Request& req, cons
 /// The page after a challenge ended (`last_try`: the code just posted was its last allowed
 /// wrong one): it says so and offers a fresh sign-in for the same application or page, with no
 /// code input that could no longer succeed. The ended flow is dropped once mfa says it ended.
-Awaitable<Response> ChallengeEndedPage(Context& ctx, const Request& req, const PendingFlow& pending,
+Awaitable<Response> ChallengeEndedPage(Context& ctx, const Request& req, const LoadedFlow& pending,
                                        bool last_try) {
   if (!last_try) {
     Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
@@ -57,29 +50,10 @@ Awaitable<Response> ChallengeEndedPage(Context& ctx, const Request& req, const P
   co_return r;
 }
 
-Awaitable<PendingFlow> LoadPending(Context& ctx, const Request& req, const std::string& id) {
-  PendingFlow out;
-  out.id = id;
-  auto flow = co_await ctx.sessions.GetFlow(id);
-  if (!flow) {
-    out.error = UpstreamErrorPage(ctx, req, flow.error());
-  } else if (!*flow) {
-    // Finished already (the form posted twice, the back button): on, or expired.
-    out.error = co_await GoneFlowPage(ctx, req, id);
-  } else if ((*flow)->subject.empty() ||
-             !crypto::ConstantTimeEqual(req.Cookie(ctx.cookies.browser).value_or(""),
-                                        (*flow)->browser)) {
-    out.error = FlowExpiredPage(ctx, req);
-  } else {
-    out.flow = std::move(**flow);
-  }
-  co_return out;
-}
-
 /// The methods the person can use here (signin::PlanSecondFactor: the authenticator app first,
 /// pre-selected, then email and SMS factors unless the client counts only the app); `selected`
 /// keeps a choice. Each method is named by its kind alone; the masked destination describes it.
-Awaitable<MfaView> BuildView(Context& ctx, const Request& req, const PendingFlow& pending,
+Awaitable<MfaView> BuildView(Context& ctx, const Request& req, const LoadedFlow& pending,
                              std::string_view selected) {
   MfaView view;
   view.flow = pending.id;
@@ -171,8 +145,9 @@ Awaitable<Response> HandleMfaPage(Context& ctx, Request& req) {
   auto query = http::Params::Parse(req.query);
   if (!query || !query->Get("flow")) co_return FlowExpiredPage(ctx, req);
   const std::string flow_id = *query->Get("flow");
-  auto pending = co_await LoadPending(ctx, req, flow_id);
-  if (pending.error) co_return std::move(*pending.error);
+  auto loaded = co_await LoadFlow(ctx, req, flow_id, nullptr);
+  if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
+  const LoadedFlow& pending = std::get<LoadedFlow>(loaded);
   if (!signin::Require(pending.flow, {FlowState::kAwaitingSecondFactor})) {
     co_return FlowExpiredPage(ctx, req);
   }
@@ -186,15 +161,11 @@ Awaitable<Response> HandleMfaSubmit(Context& ctx, Request& req) {
   auto form = http::Params::Parse(req.body);
   if (!form) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
   const std::string flow_id = form->Get("flow").value_or("");
-  auto pending = co_await LoadPending(ctx, req, flow_id);
-  if (pending.error) co_return std::move(*pending.error);
+  auto loaded = co_await LoadFlow(ctx, req, flow_id, &*form);
+  if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
+  LoadedFlow& pending = std::get<LoadedFlow>(loaded);
   Flow& flow = pending.flow;
   if (!signin::Require(flow, {FlowState::kAwaitingSecondFactor})) co_return FlowExpiredPage(ctx, req);
-  if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
-    co_return ErrorPage(ctx, req, 403, "Request refused",
-                        "This form was not sent by the page we showed you.",
-                        "Reload the page and try again.");
-  }
   const std::string method = form->Get("method").value_or("totp");
   const bool recovery = method == "recovery";
   const bool sent_code = method.rfind("factor:", 0) == 0;
@@ -318,9 +289,9 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   auto params = http::Params::Parse(raw);
   if (!params) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
   const std::string flow_id = params->Get("flow").value_or("");
-  auto pending = co_await LoadPending(ctx, req, flow_id);
-  if (pending.error) co_return std::move(*pending.error);
-  Flow& flow = pending.flow;
+  auto loaded = co_await LoadFlow(ctx, req, flow_id, req.method == "POST" ? &*params : nullptr);
+  if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
+  Flow& flow = std::get<LoadedFlow>(loaded).flow;
   if (flow.state == FlowState::kAwaitingSecondFactor) {
     co_return SeeOther("/mfa?" + http::EncodeQuery({{"flow", flow_id}}));
   }
@@ -343,10 +314,6 @@ Awaitable<Response> HandleMfaEnrol(Context& ctx, Request& req) {
   }
   std::string error;
   if (req.method == "POST") {
-    if (!crypto::ConstantTimeEqual(params->Get("csrf").value_or(""), flow.csrf)) {
-      co_return ErrorPage(ctx, req, 403, "Request refused",
-                          "This form was not sent by the page we showed you.");
-    }
     mfa::v1::ConfirmTotpEnrolmentRequest confirm;
     confirm.set_subject(flow.subject);
     confirm.set_factor_id(params->Get("factor_id").value_or(""));
@@ -392,18 +359,14 @@ Awaitable<Response> HandleMfaEnrolNext(Context& ctx, Request& req) {
   auto form = http::Params::Parse(req.body);
   if (!form) co_return ErrorPage(ctx, req, 400, "Invalid request", "The form could not be read.");
   const std::string flow_id = form->Get("flow").value_or("");
-  auto pending = co_await LoadPending(ctx, req, flow_id);
-  if (pending.error) co_return std::move(*pending.error);
-  Flow& flow = pending.flow;
+  auto loaded = co_await LoadFlow(ctx, req, flow_id, &*form);
+  if (auto* r = std::get_if<Response>(&loaded)) co_return std::move(*r);
+  Flow& flow = std::get<LoadedFlow>(loaded).flow;
   if (flow.state == FlowState::kEnrollingFirstFactor || flow.state == FlowState::kAwaitingSecondFactor) {
     co_return SeeOther("/mfa/enrol?" + http::EncodeQuery({{"flow", flow_id}}));
   }
   if (auto at = signin::Require(flow, {FlowState::kOfferingSecondMethod}); !at) {
     co_return co_await ReauthenticateToEnrol(ctx, req, flow, at.error());
-  }
-  if (!crypto::ConstantTimeEqual(form->Get("csrf").value_or(""), flow.csrf)) {
-    co_return ErrorPage(ctx, req, 403, "Request refused",
-                        "This form was not sent by the page we showed you.");
   }
   const std::string& path = req.path;
   if (path == "/mfa/enrol/email") {

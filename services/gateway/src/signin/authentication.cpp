@@ -42,6 +42,12 @@ bool PassedSecondFactor(const Session& session) {
   return false;
 }
 
+bool MayChangeFactors(const Session& session, bool has_factor, std::int64_t now,
+                      std::int64_t window) {
+  if (now - session.auth_time > window || now < session.auth_time) return false;
+  return !has_factor || PassedSecondFactor(session);
+}
+
 Session PasswordOnly(const std::string& subject, std::int64_t now) {
   Session s = Fresh(subject, now);
   s.amr = {"pwd"};

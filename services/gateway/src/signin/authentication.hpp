@@ -28,6 +28,13 @@ SecondFactor SecondFactorFromAmr(std::string_view amr);
 /// Whether `session` passed a second factor (acr aal2, amr "mfa").
 bool PassedSecondFactor(const Session& session);
 
+/// Whether `session` may add, replace or remove a factor, an email or a phone, or regenerate
+/// recovery codes at `now` (SECURITY §57): its last authentication within `window` seconds,
+/// through a second factor when the person has one (`has_factor`). Otherwise the person signs
+/// in again first.
+bool MayChangeFactors(const Session& session, bool has_factor, std::int64_t now,
+                      std::int64_t window);
+
 /// A session proved by the password alone at `now` (amr pwd, acr aal1), with a new sid.
 Session PasswordOnly(const std::string& subject, std::int64_t now);
 /// A session proved by the password and `factor` at `now` (amr pwd, the factor, mfa; acr
