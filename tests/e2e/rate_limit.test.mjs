@@ -1,6 +1,8 @@
 // Failed password posts are limited per source address across gateway instances (Redis):
 // past the limit (default 30 a minute), 429 with Retry-After, for the right password too; the
-// same account from another address is not held back. /token is limited per client.
+// same account from another address is not held back. The attempt is counted before the
+// password is checked, so concurrent guesses cannot slip past; an IPv6 /64 is one address.
+// /token is limited per client.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, stopStack, idpctl, startExtraGateway } from './support/stack.mjs';
@@ -45,6 +47,37 @@ test('31 failed posts in a minute from one address, spread over two gateways: th
   // The attacker's address holds no lock over rita: from her own address she signs in.
   const rita = await attempt('rita', 'rita has a long password', '198.51.100.7', gateways[1]);
   assert.equal(rita.status, 303);
+});
+
+test('100 concurrent wrong passwords for one account from one address: at most 30 are checked, the rest get 429', async () => {
+  const address = '203.0.113.100';
+  // Every request its own flow, made first; then the 100 password posts at once.
+  const flows = await Promise.all(Array.from({ length: 100 }, async () => {
+    const agent = new Agent();
+    const headers = { 'x-forwarded-for': address };
+    const start = await agent.request(new URL('/login', stack.issuer), { headers });
+    const page = await agent.request(new URL(start.headers.get('location'), stack.issuer), { headers });
+    return { agent, headers, flow: hiddenInput(page.text_, 'flow'), csrf: hiddenInput(page.text_, 'csrf') };
+  }));
+  const answers = await Promise.all(flows.map(({ agent, headers, flow, csrf }, i) =>
+    agent.request(new URL('/login', gateways[i % 2]), { method: 'POST', headers,
+      form: { flow, csrf, username: 'rita', password: `wrong ${i}` } })));
+  const count = (status) => answers.filter((r) => r.status === status).length;
+  console.log(`# 100 concurrent wrong passwords: ${count(401)} x 401, ${count(429)} x 429, ${100 - count(401) - count(429)} other`);
+  assert.equal(count(401) + count(429), 100, 'every answer is a 401 or a 429');
+  assert.ok(count(401) <= 30, `${count(401)} wrong-password answers: the limit is 30`);
+  assert.ok(count(401) >= 1);
+  for (const r of answers.filter((a) => a.status === 429)) assert.ok(Number(r.headers.get('retry-after')) >= 1);
+});
+
+test('IPv6 addresses of one /64 share the address limit; another /64 does not', async () => {
+  // 30 failures spread over 30 addresses of one /64.
+  for (let i = 0; i < 30; i++) {
+    const res = await attempt('nobody', `wrong ${i}`, `2001:db8:64:1::${(i + 1).toString(16)}`);
+    assert.equal(res.status, 401, `attempt ${i + 1}`);
+  }
+  assert.equal((await attempt('nobody', 'again', '2001:db8:64:1:ffff::1')).status, 429, 'the same /64');
+  assert.equal((await attempt('nobody', 'again', '2001:db8:64:2::1')).status, 401, 'another /64');
 });
 
 test('the token endpoint limits each client across gateways: the fifth request in a minute gets 429, another client is served', async () => {

@@ -1,6 +1,7 @@
 #include "idp/http/message.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 #include <cstddef>
 
 namespace idp::http {
@@ -136,6 +137,15 @@ Result<Params> Params::Parse(std::string_view text) {
 std::optional<std::string> Params::Get(std::string_view name) const {
   for (const auto& [n, v] : items_) {
     if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Params::FirstRepeated() const {
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(items_.size());
+  for (const auto& [name, value] : items_) {
+    if (!seen.insert(name).second) return name;
   }
   return std::nullopt;
 }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
@@ -100,6 +101,35 @@ std::string TrustedProxies::ClientAddress(std::string_view peer,
     forwarded_for = forwarded_for.substr(0, comma);
   }
   return client;
+}
+
+}  // namespace idp::http
+
+namespace idp::http {
+
+std::pair<std::string, std::string> LimitKeys(std::string_view address,
+                                              const NetworkPrefixes& prefixes) {
+  auto a = ParseAddress(address);
+  if (!a) return {std::string(address), std::string(address)};
+  auto masked = [](ip::address_v6::bytes_type bytes, int prefix) {
+    for (int i = 0; i < 16; ++i) {
+      const int keep = std::clamp(prefix - i * 8, 0, 8);
+      bytes[i] = static_cast<unsigned char>(bytes[i] & (0xFF << (8 - keep)));
+    }
+    return ip::make_address_v6(bytes).to_string();
+  };
+  if (a->is_v4()) {
+    const int bits = std::clamp(prefixes.v4, 0, 32);
+    const auto v = a->to_v4().to_uint();
+    const auto mask = bits == 0 ? 0u : ~0u << (32 - bits);
+    return {a->to_string(),
+            ip::make_address_v4(v & mask).to_string() + "/" + std::to_string(bits)};
+  }
+  const auto bytes = a->to_v6().to_bytes();
+  const int host = std::clamp(prefixes.v6_host, 0, 128);
+  const int site = std::clamp(prefixes.v6_site, 0, 128);
+  return {masked(bytes, host) + "/" + std::to_string(host),
+          masked(bytes, site) + "/" + std::to_string(site)};
 }
 
 }  // namespace idp::http

@@ -44,6 +44,26 @@ bool RejectedAsInvalid(std::string_view text) {
 
 }  // namespace
 
+TEST_CASE("the first repeated name is found in one pass over a 64 KiB body of distinct names") {
+  std::string body;
+  int n = 0;
+  while (body.size() < 64 * 1024) {
+    if (!body.empty()) body += '&';
+    body += 'p';  // += pieces: GCC 12's -Wrestrict misfires on + chains
+    body += std::to_string(n++);
+    body += "=v";
+  }
+  auto distinct = Params::Parse(body);
+  REQUIRE(distinct.has_value());
+  CHECK(distinct->items().size() > 8000);
+  CHECK_FALSE(distinct->FirstRepeated());
+  auto repeated = Params::Parse(body + "&p17=again&p3=again");
+  REQUIRE(repeated.has_value());
+  CHECK(repeated->FirstRepeated() == std::optional<std::string>("p17"));
+  CHECK(Params::Parse("a=1&b=2&a=3")->FirstRepeated() == std::optional<std::string>("a"));
+  CHECK_FALSE(Params::Parse("")->FirstRepeated());
+}
+
 TEST_CASE("Params::Parse rejects malformed escapes and invalid UTF-8") {
   CHECK(RejectedAsInvalid("a=%4"));
   CHECK(RejectedAsInvalid("a=%GG"));

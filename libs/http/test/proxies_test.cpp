@@ -36,3 +36,18 @@ TEST_CASE("X-Forwarded-For is believed only from proxies and read from the right
   CHECK(p.ClientAddress("10.0.0.2", "") == "10.0.0.2");
   CHECK(p.ClientAddress("10.0.0.2", "2001:db8::1") == "2001:db8::1");
 }
+
+TEST_CASE("addresses are grouped for limits: IPv4 by address and /24, IPv6 by /64 and /48") {
+  using idp::http::LimitKeys;
+  CHECK(LimitKeys("203.0.113.7") == std::pair<std::string, std::string>{"203.0.113.7", "203.0.113.0/24"});
+  CHECK(LimitKeys("::ffff:203.0.113.7") == LimitKeys("203.0.113.7"));  // IPv4-mapped
+  CHECK(LimitKeys("2001:db8:1:2:aaaa::1").first == "2001:db8:1:2::/64");
+  CHECK(LimitKeys("2001:db8:1:2:bbbb::9").first == LimitKeys("2001:db8:1:2:aaaa::1").first);
+  CHECK(LimitKeys("2001:db8:1:3::1").first != LimitKeys("2001:db8:1:2::1").first);  // two /64s
+  CHECK(LimitKeys("2001:db8:1:3::1").second == "2001:db8:1::/48");
+  CHECK(LimitKeys("2001:db8:1:3::1").second == LimitKeys("2001:db8:1:2::1").second);
+  idp::http::NetworkPrefixes narrow{28, 56, 40};
+  CHECK(LimitKeys("203.0.113.77", narrow).second == "203.0.113.64/28");
+  CHECK(LimitKeys("2001:db8:1:2ff::1", narrow).first == "2001:db8:1:200::/56");
+  CHECK(LimitKeys("not an address") == std::pair<std::string, std::string>{"not an address", "not an address"});
+}

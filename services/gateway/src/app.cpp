@@ -78,6 +78,15 @@ int RunApp(const Config& config) {
   gc.require_mfa = config.GetBool("gateway.require_mfa", false);
   gc.login_failures_per_address =
       static_cast<int>(config.GetInt("gateway.login_failures_per_address", 30));
+  gc.login_failures_per_network =
+      static_cast<int>(config.GetInt("gateway.login_failures_per_network", 100));
+  gc.limit_prefixes.v4 = static_cast<int>(config.GetInt("gateway.limit_prefix_v4", 24));
+  gc.limit_prefixes.v6_host = static_cast<int>(config.GetInt("gateway.limit_prefix_v6_host", 64));
+  gc.limit_prefixes.v6_site = static_cast<int>(config.GetInt("gateway.limit_prefix_v6_site", 48));
+  for (int bits : {gc.limit_prefixes.v4, gc.limit_prefixes.v6_host, gc.limit_prefixes.v6_site}) {
+    if (bits < 8 || bits > 128) throw std::runtime_error("gateway.limit_prefix_*: 8 to 128 bits");
+  }
+  if (gc.limit_prefixes.v4 > 32) throw std::runtime_error("gateway.limit_prefix_v4: 8 to 32 bits");
   gc.remember_days = static_cast<int>(config.GetInt("gateway.remember_days", 30));
   gc.token_requests_per_client =
       static_cast<int>(config.GetInt("gateway.token_requests_per_client", 3000));

@@ -15,6 +15,7 @@
 #include "signin/sign_in_flow.hpp"
 
 #include "idp/http/message.hpp"
+#include "idp/http/proxies.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -35,6 +36,8 @@ struct GatewayConfig {
   std::string origin;          ///< OriginOf(issuer): where our pages' forms come from
   bool require_mfa = false;    ///< every person enrols a second factor at first sign-in
   int login_failures_per_address = 30;  ///< failed password posts per address per minute
+  int login_failures_per_network = 100;  ///< ... per network (limit_prefixes) per minute
+  http::NetworkPrefixes limit_prefixes;  ///< how addresses group into networks for limits
   int token_requests_per_client = 3000;  ///< /token requests per client per minute; 0: none
   int remember_days = 30;      ///< "Remember this browser" life; 0 turns the option off
   bool secure_cookies = true;  ///< Secure + __Host- prefix (https, or an http localhost issuer)

@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace boost::asio {
 class thread_pool;
@@ -39,6 +41,21 @@ class RateLimiter {
                                            std::chrono::seconds period);
   /// Records one hit for `key`.
   boost::asio::awaitable<Status> Hit(const std::string& key, std::chrono::seconds window);
+
+  /// An attempt counted before the work it limits, so that concurrent attempts cannot all pass
+  /// a check made before any of them was counted (security review F8).
+  struct Attempt {
+    std::vector<std::string> keys;
+    std::string member;
+    int retry_after = 0;  ///< > 0: refused, nothing counted; seconds to wait
+  };
+  /// Counts one attempt under every key of `limits` (key, limit) when each had fewer than its
+  /// limit within `window`, in one Lua script (all or none); otherwise counts nothing and sets
+  /// retry_after. kUnavailable without Redis: the caller fails closed.
+  boost::asio::awaitable<Result<Attempt>> Reserve(
+      const std::vector<std::pair<std::string, int>>& limits, std::chrono::seconds window);
+  /// Takes a counted attempt back (it succeeded, and only failures count).
+  boost::asio::awaitable<Status> Release(const Attempt& attempt);
 
  private:
   boost::asio::awaitable<Result<int>> Gcra(const char* script, const std::string& key, int limit,

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -300,4 +301,50 @@ TEST_CASE("a step-up to enrol a first factor needs a password within the window"
     REQUIRE(page.status == 200);
     CHECK(h.mfa.calls.Saw("StartTotpEnrolment"));
   }
+}
+
+TEST_CASE("100 concurrent reservations against a limit of 30 count exactly 30, all keys or none", "[gateway][db]") {
+  Harness h;
+  const std::string run = idp::crypto::RandomToken(8);
+  const std::vector<std::pair<std::string, int>> one{{"test:" + run + ":a", 30}};
+  const std::vector<std::pair<std::string, int>> two{{"test:" + run + ":b", 30},
+                                                     {"test:" + run + ":net", 10}};
+  for (const auto* limits : {&one, &two}) {
+    asio::io_context ioc;
+    int granted = 0, refused = 0, failed = 0;
+    for (int i = 0; i < 100; ++i) {
+      asio::co_spawn(ioc, [&]() -> Awaitable<void> {
+        auto a = co_await h.limiter.Reserve(*limits, std::chrono::seconds(60));
+        if (!a) ++failed; else if (a->retry_after == 0) ++granted; else ++refused;
+      }, asio::detached);
+    }
+    ioc.run();
+    INFO("granted " << granted << ", refused " << refused);
+    CHECK(failed == 0);
+    CHECK(granted == (limits == &one ? 30 : 10));
+    CHECK(refused == 100 - granted);
+  }
+  // The network key of `two` is full; its first key counted only the 10 that went through.
+  const std::vector<std::pair<std::string, int>> first_key{{"test:" + run + ":b", 30}};
+  auto more = h.Run<idp::Result<RateLimiter::Attempt>>([&]() -> Awaitable<idp::Result<RateLimiter::Attempt>> {
+    co_return co_await h.limiter.Reserve(first_key, std::chrono::seconds(60));
+  });
+  REQUIRE(more.has_value());
+  CHECK(more->retry_after == 0);
+  // A released attempt (a right password) frees its slot.
+  const std::vector<std::pair<std::string, int>> single{{"test:" + run + ":one", 1}};
+  auto reserve = [&] {
+    return h.Run<idp::Result<RateLimiter::Attempt>>([&]() -> Awaitable<idp::Result<RateLimiter::Attempt>> {
+      co_return co_await h.limiter.Reserve(single, std::chrono::seconds(60));
+    });
+  };
+  auto first = reserve();
+  REQUIRE(first.has_value());
+  CHECK(first->retry_after == 0);
+  CHECK(reserve()->retry_after > 0);
+  auto released = h.Run<idp::Status>([&]() -> Awaitable<idp::Status> {
+    co_return co_await h.limiter.Release(*first);
+  });
+  CHECK(released.has_value());
+  CHECK(reserve()->retry_after == 0);
 }

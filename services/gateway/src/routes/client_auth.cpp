@@ -61,8 +61,8 @@ std::variant<http::Params, Response> ParseTokenForm(const Request& req) {
   }
   auto form = http::Params::Parse(req.body);
   if (!form) return TokenError("invalid_request", "the request body is malformed");
-  for (const auto& [name, value] : form->items()) {
-    if (form->Count(name) > 1) return TokenError("invalid_request", name + " is repeated");
+  if (auto repeated = form->FirstRepeated()) {
+    return TokenError("invalid_request", *repeated + " is repeated");
   }
   return std::move(*form);
 }

@@ -2,6 +2,7 @@
 #include "../context.hpp"
 
 #include "idp/common/log.hpp"
+#include "idp/http/proxies.hpp"
 #include "idp/crypto/crypto.hpp"
 
 namespace idp::gateway {
@@ -302,17 +303,23 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
     co_return LoginPage(ctx, req, 400, view);
   }
 
-  // 30 failed posts per source address per minute (SECURITY table); fail closed without Redis.
-  const std::string limit_key = "login:" + req.remote_addr;
-  auto wait = co_await ctx.limiter.RetryAfter(limit_key, ctx.config.login_failures_per_address,
-                                              std::chrono::seconds(60));
-  if (!wait) co_return UpstreamErrorPage(ctx, req, wait.error());
-  if (*wait > 0) {
+  // 30 failed posts per source address per minute (SECURITY table), and more per network (an
+  // IPv6 /64 counts as one address, its /48 as the network); fail closed without Redis. The
+  // attempt is counted before the password is checked (one script for both limits), so that
+  // a burst of concurrent guesses cannot all pass the check; a right password takes it back.
+  const auto [address_key, network_key] =
+      http::LimitKeys(req.remote_addr, ctx.config.limit_prefixes);
+  const std::vector<std::pair<std::string, int>> limits{
+      {"login:" + address_key, ctx.config.login_failures_per_address},
+      {"login-net:" + network_key, ctx.config.login_failures_per_network}};
+  auto attempt = co_await ctx.limiter.Reserve(limits, std::chrono::seconds(60));
+  if (!attempt) co_return UpstreamErrorPage(ctx, req, attempt.error());
+  if (attempt->retry_after > 0) {
     if (ctx.metrics) ctx.metrics->RateLimited("login_address");
     auto r = ErrorPage(ctx, req, 429, "Too many attempts",
                        "There were too many failed sign-ins from your network.",
                        "Wait a minute, then try again.");
-    r.SetHeader("Retry-After", std::to_string(*wait));
+    r.SetHeader("Retry-After", std::to_string(attempt->retry_after));
     co_return r;
   }
 
@@ -324,10 +331,13 @@ Awaitable<Response> HandleLoginSubmit(Context& ctx, Request& req) {
   const std::string flow_client = flow.authorize ? flow.authorize->client_id : std::string();
   const rpc::Caller caller = CallerOf(req, flow_client);
   auto verified = co_await ctx.auth.VerifyPassword(caller, verify);
+  if (!verified || verified->has_verified()) {
+    // Not a wrong password (the password was right, or auth did not answer): not counted.
+    Status released = co_await ctx.limiter.Release(*attempt);
+    if (!released) log::Warn("login attempt not released", {{"request_id", req.request_id}});
+  }
   if (!verified) co_return UpstreamErrorPage(ctx, req, verified.error());
   if (!verified->has_verified()) {
-    Status counted = co_await ctx.limiter.Hit(limit_key, std::chrono::seconds(60));
-    if (!counted) co_return UpstreamErrorPage(ctx, req, counted.error());
     // One message for unknown user, wrong password and disabled account (SECURITY §46).
     view.client_name = co_await FlowClientName(ctx, req, flow);
     view.error = kInvalidCredentials;

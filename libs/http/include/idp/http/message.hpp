@@ -23,6 +23,10 @@ class Params {
   std::optional<std::string> Get(std::string_view name) const;
   /// How many times `name` occurs.
   int Count(std::string_view name) const;
+  /// The first name that occurs more than once, in one pass (RFC 6749 §3.1: no parameter may
+  /// be repeated); nullopt when none is. Linear in the number of parameters, so a body of
+  /// thousands of distinct names costs no more than reading it (security review F6).
+  std::optional<std::string> FirstRepeated() const;
   const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
   void Add(std::string name, std::string value) {
     items_.emplace_back(std::move(name), std::move(value));

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace idp::http {
@@ -32,5 +33,21 @@ class TrustedProxies {
   std::vector<V4> v4_;
   std::vector<V6> v6_;
 };
+
+/// How addresses are grouped for rate limits: one attacker rotating through the addresses of
+/// one network (an IPv6 /64 is one host's, a /48 one site's) shares their limits.
+struct NetworkPrefixes {
+  int v4 = 24;     ///< IPv4: the network of many hosts behind one provider
+  int v6_host = 64;  ///< IPv6: the prefix one host (or one LAN) gets
+  int v6_site = 48;  ///< IPv6: the prefix one site gets
+};
+
+/// The keys a per-address limit counts `address` under, as text: for IPv4 (IPv4-mapped IPv6
+/// included) the address itself and its network ("203.0.113.7", "203.0.113.0/24"); for IPv6
+/// the host prefix and the site prefix ("2001:db8:1:2::/64", "2001:db8:1::/48"), since one
+/// host can use any address of its /64. The first is the "address" key, the second the
+/// "network" key. An unparseable `address` gives itself twice.
+std::pair<std::string, std::string> LimitKeys(std::string_view address,
+                                              const NetworkPrefixes& prefixes = {});
 
 }  // namespace idp::http
