@@ -32,8 +32,14 @@ Response ErrorPage(const Context& ctx, const Request& req, int status, const std
 }
 
 Response UpstreamErrorPage(const Context& ctx, const Request& req, const Error& error) {
-  int status = error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kResourceExhausted
-                   ? 503
+  if (error.code == ErrorCode::kResourceExhausted) {
+    // SECURITY §92: a backend that is busy (auth's threads all hashing) is a 429, soon over.
+    auto r = ErrorPage(ctx, req, 429, "Too busy", "We are handling many requests right now.",
+                       "Please try again in a moment.");
+    r.SetHeader("Retry-After", "1");
+    return r;
+  }
+  int status = error.code == ErrorCode::kUnavailable        ? 503
                : error.code == ErrorCode::kDeadlineExceeded ? 504
                                                             : 500;
   auto r = ErrorPage(ctx, req, status, "Temporarily unavailable",

@@ -348,3 +348,25 @@ TEST_CASE("100 concurrent reservations against a limit of 30 count exactly 30, a
   CHECK(released.has_value());
   CHECK(reserve()->retry_after == 0);
 }
+
+TEST_CASE("a busy auth is a 429 with Retry-After and the attempt is not counted; an unreachable one a 503", "[gateway][db]") {
+  Harness h;
+  Browser b(h);
+  auto start = b.Send("GET", "/login");
+  auto login = b.Send("GET", Location(start));
+  const std::vector<std::pair<std::string, std::string>> form{
+      {"flow", Hidden(login.body, "flow")}, {"csrf", Hidden(login.body, "csrf")},
+      {"username", "alice"}, {"password", "alice's password"}};
+  h.auth.verify_fails = idp::ResourceExhausted("auth is busy");
+  for (int i = 0; i < 40; ++i) {  // more than the 30 a minute that failures may use
+    auto busy = b.Post("/login", form);
+    REQUIRE(busy.status == 429);
+    CHECK(busy.Header("retry-after") == std::optional<std::string_view>("1"));
+  }
+  h.auth.verify_fails = idp::Unavailable("auth is down");
+  auto down = b.Post("/login", form);
+  CHECK(down.status == 503);
+  CHECK(down.Header("retry-after").has_value());
+  h.auth.verify_fails.reset();
+  CHECK(b.Post("/login", form).status == 303);  // none of those attempts was counted
+}

@@ -30,6 +30,8 @@ Response Failed(const Request& req, const Error& error) {
   auto r = TokenError(transient ? "temporarily_unavailable" : "server_error",
                       "the authorization server could not answer");
   if (transient) r.SetHeader("Retry-After", "1");
+  // A busy backend is 429, as the client's own rate limit is (SECURITY §92).
+  if (error.code == ErrorCode::kResourceExhausted) r.status = 429;
   return r;
 }
 

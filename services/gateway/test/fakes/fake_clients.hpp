@@ -9,6 +9,7 @@
 #include "clients/token_client.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,11 +30,14 @@ class FakeAuthClient final : public AuthClient {
  public:
   /// username -> (password, subject)
   std::map<std::string, std::pair<std::string, std::string>> users;
+  /// When set, VerifyPassword fails with it (a busy or unreachable auth).
+  std::optional<Error> verify_fails;
   Calls calls;
 
   Awaitable<Result<auth::v1::VerifyPasswordResponse>> VerifyPassword(
       const rpc::Caller&, const auth::v1::VerifyPasswordRequest& req) override {
     calls.names.emplace_back("VerifyPassword");
+    if (verify_fails) co_return *verify_fails;
     auth::v1::VerifyPasswordResponse r;
     auto it = users.find(req.username());
     if (it != users.end() && it->second.first == req.password()) {
