@@ -175,6 +175,14 @@ void SignedIn(Harness& h, Browser& b, std::int64_t age, bool second_factor) {
   b.cookies["idp_session"] = cookie.value();
 }
 
+/// The portal's sign-in form of browser `b`, filled in with alice's right password.
+std::vector<std::pair<std::string, std::string>> AlicesLoginForm(Browser& b) {
+  auto start = b.Send("GET", "/login");
+  auto login = b.Send("GET", Location(start));
+  return {{"flow", Hidden(login.body, "flow")}, {"csrf", Hidden(login.body, "csrf")},
+          {"username", "alice"}, {"password", "alice's password"}};
+}
+
 const std::string kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";  // RFC 7636 App. B
 
 std::string AuthorizeTarget(const std::string& client, const std::string& extra = "") {
@@ -267,11 +275,7 @@ TEST_CASE("password then the second factor: one session under a new id and a dou
 TEST_CASE("a hosted-page POST from a foreign origin is refused before any handler runs", "[gateway][db]") {
   Harness h;
   Browser b(h);
-  auto start = b.Send("GET", "/login");
-  auto login = b.Send("GET", Location(start));
-  const std::vector<std::pair<std::string, std::string>> form{
-      {"flow", Hidden(login.body, "flow")}, {"csrf", Hidden(login.body, "csrf")},
-      {"username", "alice"}, {"password", "alice's password"}};
+  const auto form = AlicesLoginForm(b);
   CHECK(b.Post("/login", form, {{"origin", "https://evil.example"}}).status == 403);
   CHECK(b.Post("/login", form, {{"sec-fetch-site", "cross-site"}}).status == 403);
   CHECK(b.Post("/account/mfa/totp", {{"csrf", "x"}}, {{"origin", "http://127.0.0.1:8081"}}).status == 403);
@@ -352,11 +356,7 @@ TEST_CASE("100 concurrent reservations against a limit of 30 count exactly 30, a
 TEST_CASE("a busy auth is a 429 with Retry-After and the attempt is not counted; an unreachable one a 503", "[gateway][db]") {
   Harness h;
   Browser b(h);
-  auto start = b.Send("GET", "/login");
-  auto login = b.Send("GET", Location(start));
-  const std::vector<std::pair<std::string, std::string>> form{
-      {"flow", Hidden(login.body, "flow")}, {"csrf", Hidden(login.body, "csrf")},
-      {"username", "alice"}, {"password", "alice's password"}};
+  const auto form = AlicesLoginForm(b);
   h.auth.verify_fails = idp::ResourceExhausted("auth is busy");
   for (int i = 0; i < 40; ++i) {  // more than the 30 a minute that failures may use
     auto busy = b.Post("/login", form);
