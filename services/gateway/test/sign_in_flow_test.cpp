@@ -185,3 +185,22 @@ TEST_CASE("state names round-trip; an unknown name is none") {
   CHECK_FALSE(signin::StateFromName("signed_in"));
   CHECK_FALSE(signin::StateFromName(""));
 }
+
+TEST_CASE("starting over keeps the request and forgets who and what was proved") {
+  for (FlowState from : kAllStates) {
+    Flow f = FlowIn(from);
+    f.step_up_sid = "sid-1";
+    f.return_to = "/account/mfa";
+    const Flow fresh = signin::StartOver(f);
+    INFO(signin::StateName(from));
+    CHECK(fresh.state == FlowState::kAwaitingPassword);
+    CHECK(fresh.subject.empty());
+    CHECK(fresh.password_at == 0);
+    CHECK(fresh.challenge_id.empty());
+    CHECK(fresh.step_up_sid.empty());
+    CHECK(fresh.enrolled_at == 0);
+    CHECK(fresh.browser == f.browser);
+    CHECK(fresh.csrf == f.csrf);
+    CHECK(fresh.return_to == "/account/mfa");
+  }
+}

@@ -185,13 +185,7 @@ Awaitable<std::optional<Response>> SecondStep(Context& ctx, const Request& req,
   } else {
     // A first factor is enrolled only right after the password (SECURITY §57): a step-up of
     // an older session signs in again, password first, in this flow.
-    Flow restart;
-    restart.browser = flow.browser;
-    restart.csrf = flow.csrf;
-    restart.authorize = flow.authorize;
-    restart.return_to = flow.return_to;
-    restart.created_at = flow.created_at;
-    flow = std::move(restart);
+    flow = signin::StartOver(flow);
     next = "/login?";
   }
   Status updated = co_await ctx.sessions.UpdateFlow(flow_id, flow);

@@ -32,11 +32,8 @@ Awaitable<Response> ChallengeEndedPage(Context& ctx, const Request& req, const L
     Status deleted = co_await ctx.sessions.DeleteFlow(pending.id);
     (void)deleted;
   }
-  Flow again;
-  again.browser = pending.flow.browser;
-  again.csrf = crypto::RandomToken(32);
-  again.authorize = pending.flow.authorize;
-  again.return_to = pending.flow.return_to;
+  Flow again = signin::StartOver(pending.flow);
+  again.csrf = crypto::RandomToken(32);  // a new flow, a token of its own
   auto id = co_await ctx.sessions.CreateFlow(again);
   // Without a new flow (Redis blinked) the page still says what happened and where to go.
   const std::string href = id ? "/login?" + http::EncodeQuery({{"flow", *id}}) : std::string();

@@ -127,6 +127,16 @@ Flow AskAccountChoice(Flow flow, const std::string& subject) {
   return asked;
 }
 
+Flow StartOver(const Flow& flow) {
+  Flow fresh;
+  fresh.browser = flow.browser;
+  fresh.csrf = flow.csrf;
+  fresh.authorize = flow.authorize;
+  fresh.return_to = flow.return_to;
+  fresh.created_at = flow.created_at;
+  return fresh;
+}
+
 Status OtherAccountChosen(Flow& flow) {
   if (auto allowed = Require(flow, {FlowState::kAwaitingAccountChoice}); !allowed) return allowed;
   ForgetLaterSteps(flow);

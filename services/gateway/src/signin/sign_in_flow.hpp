@@ -84,6 +84,11 @@ Flow AskAccountChoice(Flow flow, const std::string& subject);
 /// nobody named.
 [[nodiscard]] Status OtherAccountChosen(Flow& flow);
 
+/// The same request signed in from scratch: a new AwaitingPassword flow for `flow`'s browser,
+/// authorization request and return page, nobody named, nothing proved, its CSRF token kept (a
+/// step-up of an old session that must enrol, a challenge that ended). From any state.
+Flow StartOver(const Flow& flow);
+
 /// How a flow finished, for the session it makes (authentication.hpp).
 enum class Finish {
   kPasswordOnly,    ///< the password, and no second step (none needed, or a remembered browser)
